@@ -3,40 +3,100 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
 from visafaq import settings
+from visafaq.db.engine import make_engine
+from visafaq.knowledge import queries, store
 from visafaq.knowledge.reader import KnowledgeError, read_knowledge
+
+log = logging.getLogger("visafaq")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_problems(error: KnowledgeError, directory: Path) -> int:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(error.problems)} problem(s) in {directory}; nothing was loaded.", file=sys.stderr)
+    return 1
 
 
 def _kb_check(args: argparse.Namespace) -> int:
     try:
         base = read_knowledge(args.knowledge_dir)
     except KnowledgeError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(error.problems)} problem(s) in {args.knowledge_dir}", file=sys.stderr)
+        return _print_problems(error, args.knowledge_dir)
+    print(f"{args.knowledge_dir}: valid ({len(base.facts)} facts, {len(base.parameters)} parameters, "
+          f"{len(base.sources)} sources)")
+    return 0
+
+
+def _kb_load(args: argparse.Namespace) -> int:
+    try:
+        counts = store.load_directory(make_engine(args.database_url), args.knowledge_dir)
+    except KnowledgeError as error:
+        return _print_problems(error, args.knowledge_dir)
+    summary = ", ".join(f"{n} {section}" for section, n in counts.items())
+    print(f"Loaded {args.knowledge_dir}: {summary}.")
+    return 0
+
+
+def _kb_stats(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url)
+    if not store.is_loaded(engine):
+        print("The knowledge store is empty: run `visafaq kb load` first.", file=sys.stderr)
         return 1
-    print(f"{args.knowledge_dir}: valid ({len(base.facts)} facts, {len(base.parameters)} parameters)")
+    counts = queries.stats(engine)
+    if args.json:
+        print(json.dumps(counts, indent=2))
+    else:
+        width = max(len(name) for name in counts)
+        for name, value in counts.items():
+            print(f"{name.replace('_', ' '):<{width}}  {value}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="visafaq", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    kb = commands.add_parser("kb", help="the knowledge store")
-    kb_commands = kb.add_subparsers(dest="kb_command", required=True)
-    check = kb_commands.add_parser("check", help="validate knowledge/ without loading it")
-    check.add_argument("--knowledge-dir", type=Path, default=settings.knowledge_dir())
-    check.set_defaults(handler=_kb_check)
+
+    kb = commands.add_parser("kb", help="the knowledge store").add_subparsers(
+        dest="kb_command", required=True
+    )
+    for name, handler, help_text in (
+        ("check", _kb_check, "validate knowledge/ without loading it"),
+        ("load", _kb_load, "validate knowledge/ and load it into the database (one transaction)"),
+        ("stats", _kb_stats, "counts of what is loaded"),
+    ):
+        sub = kb.add_parser(name, help=help_text)
+        sub.add_argument("--knowledge-dir", type=Path, default=settings.knowledge_dir())
+        sub.add_argument("--database-url", default=None, help="default: VISAFAQ_DATABASE_URL or var/")
+        sub.set_defaults(handler=handler)
+        if name == "stats":
+            sub.add_argument("--json", action="store_true", help="one JSON object")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except OperationalError as error:
+        log.error("database unavailable: %s", error.orig)
+        print("The database is temporarily unavailable; nothing was changed.", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        log.error("database error: %s", error)
+        return 1
 
 
 if __name__ == "__main__":

@@ -55,6 +55,17 @@ class KnowledgeError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: pydantic parses them, so a bad date is reported with
+    its file, line and field instead of failing inside the YAML library."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class _LineMap:
     """Line numbers (1-based) of every mapping key and sequence item in a YAML document."""
 
@@ -122,7 +133,7 @@ class KnowledgeBase:
         return next((v for v in parameter.versions if v.in_force_on(on)), None)
 
 
-_SECTIONS = (
+SECTIONS = (
     "sources",
     "programmes",
     "topics",
@@ -139,15 +150,18 @@ def _parse_file(
 ) -> tuple[KnowledgeFile, _LineMap] | None:
     text = path.read_text(encoding="utf-8")
     lines = _LineMap()
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data: Any = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(error, "problem", None) or str(error)
         problems.append(Problem(display, line, "", f"not valid YAML: {reason}"))
         return None
+    finally:
+        loader.dispose()
     if node is None or data is None:
         return KnowledgeFile(), lines
     lines.record(node)
@@ -187,7 +201,7 @@ def read_knowledge(directory: Path) -> KnowledgeBase:
         if parsed is None:
             continue
         document, lines = parsed
-        for section in _SECTIONS:
+        for section in SECTIONS:
             target: dict[str, Any] = getattr(base, section)
             for index, record in enumerate(getattr(document, section)):
                 origin = _Origin(display, lines, (section, index))

@@ -1,0 +1,1 @@
+"""Database plumbing shared by the knowledge store and triage: engine, sessions, migrations."""

@@ -1,0 +1,1 @@
+"""The knowledge store: dated, sourced facts and parameters, from knowledge/*.yml into a database."""
