@@ -33,8 +33,10 @@ def _kb_check(args: argparse.Namespace) -> int:
         base = read_knowledge(args.knowledge_dir)
     except KnowledgeError as error:
         return _print_problems(error, args.knowledge_dir)
-    print(f"{args.knowledge_dir}: valid ({len(base.facts)} facts, {len(base.parameters)} parameters, "
-          f"{len(base.sources)} sources)")
+    print(
+        f"{args.knowledge_dir}: valid ({len(base.facts)} facts, {len(base.parameters)} parameters, "
+        f"{len(base.sources)} sources)"
+    )
     return 0
 
 
@@ -77,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = kb.add_parser(name, help=help_text)
         sub.add_argument("--knowledge-dir", type=Path, default=settings.knowledge_dir())
-        sub.add_argument("--database-url", default=None, help="default: VISAFAQ_DATABASE_URL or var/")
+        sub.add_argument(
+            "--database-url", default=None, help="default: VISAFAQ_DATABASE_URL or var/"
+        )
         sub.set_defaults(handler=handler)
         if name == "stats":
             sub.add_argument("--json", action="store_true", help="one JSON object")

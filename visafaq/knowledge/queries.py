@@ -55,7 +55,9 @@ class ParameterNotInForce(LookupError):
 def describe_version(version: ParameterVersion) -> str:
     """How a parameter reads inside a sentence: its value, or its scale as 'a-b: n; ...'."""
     if version.brackets is not None:
-        return "; ".join(bracket.describe() for bracket in sorted(version.brackets, key=lambda b: b.min))
+        return "; ".join(
+            bracket.describe() for bracket in sorted(version.brackets, key=lambda b: b.min)
+        )
     value = version.value
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -141,10 +143,13 @@ class KnowledgeStore:
             if limit is not None:
                 rows = rows[:limit]
             sources = self._sources_by_fact(session, [row.id for row in rows])
-        return [self._answer(row, sources.get(row.id, ()), scores.get(row.id, 0.0), on) for row in rows]
+        return [
+            self._answer(row, sources.get(row.id, ()), scores.get(row.id, 0.0), on) for row in rows
+        ]
 
-    def search(self, question: str, on: date, *, programme: str | None = None,
-               limit: int = 5) -> list[FactAnswer]:
+    def search(
+        self, question: str, on: date, *, programme: str | None = None, limit: int = 5
+    ) -> list[FactAnswer]:
         """The facts that best match the question across every topic (optionally one programme)."""
         if not search_terms(question):
             return []
@@ -163,11 +168,21 @@ class KnowledgeStore:
         with transaction(self.engine) as session:
             return list(self._sources_by_fact(session, [fact_id]).get(fact_id, ()))
 
-    def _answer(self, row: FactRow, sources: tuple[Source, ...], score: float, on: date) -> FactAnswer:
+    def _answer(
+        self, row: FactRow, sources: tuple[Source, ...], score: float, on: date
+    ) -> FactAnswer:
         return FactAnswer(
-            id=row.id, programme=row.programme, topic=row.topic, text=self.render(row.text, on),
-            sources=sources, checked=row.checked, starts=row.starts, ends=row.ends,
-            status=FactStatus(row.status), superseded_by=row.superseded_by, score=score,
+            id=row.id,
+            programme=row.programme,
+            topic=row.topic,
+            text=self.render(row.text, on),
+            sources=sources,
+            checked=row.checked,
+            starts=row.starts,
+            ends=row.ends,
+            status=FactStatus(row.status),
+            superseded_by=row.superseded_by,
+            score=score,
         )
 
     def _scores(self, session: Session, question: str) -> dict[str, float]:
@@ -190,7 +205,9 @@ class KnowledgeStore:
             rows = session.execute(statement, {"query": " OR ".join(f'"{t}"' for t in terms)})
         return {fact_id: float(score) for fact_id, score in rows}
 
-    def _sources_by_fact(self, session: Session, fact_ids: list[str]) -> dict[str, tuple[Source, ...]]:
+    def _sources_by_fact(
+        self, session: Session, fact_ids: list[str]
+    ) -> dict[str, tuple[Source, ...]]:
         if not fact_ids:
             return {}
         rows = session.execute(
@@ -207,8 +224,10 @@ class KnowledgeStore:
     # --- other records ----------------------------------------------------------------------
     def checklists(self, programme: str, on: date, party: Party | None = None) -> list[Checklist]:
         return [
-            checklist for checklist in self.base.checklists.values()
-            if checklist.programme == programme and checklist.in_force_on(on)
+            checklist
+            for checklist in self.base.checklists.values()
+            if checklist.programme == programme
+            and checklist.in_force_on(on)
             and (party is None or checklist.party is party)
         ]
 
@@ -228,6 +247,7 @@ class KnowledgeStore:
 def stats(engine: Engine) -> dict[str, int]:
     """Counts of what is loaded, and of facts missing what every fact must have."""
     with transaction(engine) as session:
+
         def count(sql: str) -> int:
             return int(session.execute(text(sql)).scalar_one())
 
@@ -245,5 +265,7 @@ def stats(engine: Engine) -> dict[str, int]:
                 "SELECT count(*) FROM kb_facts f WHERE NOT EXISTS (SELECT 1 FROM kb_citations c "
                 "WHERE c.kind = 'fact' AND c.record = f.id)"
             ),
-            "facts_without_checked_date": count("SELECT count(*) FROM kb_facts WHERE checked IS NULL"),
+            "facts_without_checked_date": count(
+                "SELECT count(*) FROM kb_facts WHERE checked IS NULL"
+            ),
         }

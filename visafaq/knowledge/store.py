@@ -104,8 +104,9 @@ def load(engine: Engine, base: KnowledgeBase) -> dict[str, int]:
                 ).scalar_one()
                 _cite(session, "parameter_version", str(version_id), version.sources)
         _index_facts(session, base)
-        session.add(LoadRow(loaded_at=datetime.now(UTC), content_hash=content_hash(base),
-                            counts=counts))
+        session.add(
+            LoadRow(loaded_at=datetime.now(UTC), content_hash=content_hash(base), counts=counts)
+        )
     return counts
 
 
@@ -117,16 +118,28 @@ def load_directory(engine: Engine, directory: Path) -> dict[str, int]:
 def _clear(session: Session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("DELETE FROM kb_fact_search"))
-    for row_class in (CitationRow, ParameterVersionRow, ParameterRow, RuleRow, StatusRow,
-                      ChecklistRow, FactRow, TopicRow, ProgrammeRow, SourceRow):
+    for row_class in (
+        CitationRow,
+        ParameterVersionRow,
+        ParameterRow,
+        RuleRow,
+        StatusRow,
+        ChecklistRow,
+        FactRow,
+        TopicRow,
+        ProgrammeRow,
+        SourceRow,
+    ):
         session.execute(delete(row_class))
 
 
 def _cite(session: Session, kind: str, record_id: str, sources: list[str]) -> None:
     session.execute(
         insert(CitationRow),
-        [{"kind": kind, "record": record_id, "position": i, "source": s}
-         for i, s in enumerate(sources)],
+        [
+            {"kind": kind, "record": record_id, "position": i, "source": s}
+            for i, s in enumerate(sources)
+        ],
     )
 
 
@@ -136,14 +149,18 @@ def _index_facts(session: Session, base: KnowledgeBase) -> None:
         return
     session.execute(
         text("INSERT INTO kb_fact_search (fact_id, text, keywords) VALUES (:id, :text, :keywords)"),
-        [{"id": f.id, "text": f.text, "keywords": " ".join(f.keywords)} for f in base.facts.values()],
+        [
+            {"id": f.id, "text": f.text, "keywords": " ".join(f.keywords)}
+            for f in base.facts.values()
+        ],
     )
 
 
 def _citations(session: Session) -> dict[tuple[str, str], list[str]]:
     cited: dict[tuple[str, str], list[str]] = defaultdict(list)
-    rows = session.execute(select(CitationRow).order_by(CitationRow.kind, CitationRow.record,
-                                                        CitationRow.position)).scalars()
+    rows = session.execute(
+        select(CitationRow).order_by(CitationRow.kind, CitationRow.record, CitationRow.position)
+    ).scalars()
     for row in rows:
         cited[(row.kind, row.record)].append(row.source)
     return cited
@@ -168,8 +185,9 @@ def read(engine: Engine) -> KnowledgeBase:
                     values["sources"] = cited[(kind, values["id"])]
                 target[values["id"]] = model.model_validate(values)
         versions: dict[str, list[ParameterVersion]] = defaultdict(list)
-        for version_row in session.execute(select(ParameterVersionRow)
-                                           .order_by(ParameterVersionRow.id)).scalars():
+        for version_row in session.execute(
+            select(ParameterVersionRow).order_by(ParameterVersionRow.id)
+        ).scalars():
             values = _as_dict(version_row)
             parameter_id = values.pop("parameter")
             values["sources"] = cited[("parameter_version", str(values.pop("id")))]
@@ -196,7 +214,9 @@ def dump_json(base: KnowledgeBase) -> str:
     """A stable JSON rendering: what the load hashes, and what tests compare in and out."""
     return json.dumps(
         {
-            section: {k: v.model_dump(mode="json") for k, v in sorted(getattr(base, section).items())}
+            section: {
+                k: v.model_dump(mode="json") for k, v in sorted(getattr(base, section).items())
+            }
             for section in SECTIONS
         },
         sort_keys=True,

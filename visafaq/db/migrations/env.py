@@ -7,7 +7,14 @@ from sqlalchemy import Engine
 
 from visafaq.db.base import Base
 from visafaq.db.engine import make_engine
-from visafaq.knowledge import schema  # noqa: F401 - registers the knowledge tables
+from visafaq.knowledge import schema as knowledge_schema  # noqa: F401 - registers tables
+from visafaq.triage import schema as triage_schema  # noqa: F401 - registers tables
+
+
+def _ours(name: str | None, type_: str, _parent: object) -> bool:
+    """FTS5's shadow tables are made by the migration's raw SQL, not by our models."""
+    return not (type_ == "table" and name is not None and name.startswith("kb_fact_search"))
+
 
 config = context.config
 engine = config.attributes.get("engine")
@@ -19,6 +26,7 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,48 @@
+"""Build the project's spaCy pipeline from rules (run in the Rasa environment, Python 3.10).
+
+The official English models are downloaded from the internet, which we cannot do at install or run
+time. This pipeline is made from parts that ship in packages: a blank English tokenizer, the lookup
+lemmatizer (spacy-lookups-data) and an entity ruler whose patterns are the programme names staff keep
+in knowledge/programmes.yml. Rasa's SpacyNLP loads it from the directory it is saved to.
+
+Usage: python scripts/build_spacy_pipeline.py KNOWLEDGE_DIR OUTPUT_DIR
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import spacy
+import yaml
+
+
+def programme_patterns(knowledge_dir: Path) -> list[dict[str, object]]:
+    programmes = yaml.safe_load((knowledge_dir / "programmes.yml").read_text(encoding="utf-8"))
+    patterns: list[dict[str, object]] = []
+    for programme in programmes["programmes"]:
+        names = {programme["name"], programme["short_name"], *programme.get("aliases", [])}
+        for name in sorted(names):
+            patterns.append({"label": "PROGRAMME", "pattern": name, "id": programme["id"]})
+    return patterns
+
+
+def build(knowledge_dir: Path, output: Path) -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    nlp.initialize()  # loads the lookup tables; it also clears ruler patterns, so add them after
+    ruler.add_patterns(programme_patterns(knowledge_dir))  # type: ignore[attr-defined]
+    ruler.add_patterns([{"label": "NUMBER", "pattern": [{"LIKE_NUM": True}]}])  # type: ignore[attr-defined]
+    nlp.meta["name"] = "visafaq"
+    nlp.meta["version"] = "1.0.0"
+    nlp.meta["description"] = "Rule-built English pipeline for visafaq: tokens, lemmas, programmes"
+    output.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(output)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    build(Path(sys.argv[1]), Path(sys.argv[2]))
+    print(f"spaCy pipeline written to {sys.argv[2]}")

@@ -1,0 +1,1 @@
+"""Staff triage: hand-off requests and the questions the assistant could not answer."""
