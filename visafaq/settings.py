@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,3 +20,9 @@ def database_url() -> str:
     if configured:
         return configured
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'visafaq.sqlite3'}"
+
+
+def today() -> date:
+    """The day answers are given for: today, or VISAFAQ_TODAY (YYYY-MM-DD) to preview a rule change."""
+    configured = os.environ.get("VISAFAQ_TODAY")
+    return date.fromisoformat(configured) if configured else date.today()

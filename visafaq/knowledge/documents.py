@@ -65,6 +65,7 @@ class Topic(Strict):
     id: Identifier
     title: NonEmptyText
     description: NonEmptyText
+    follow_ups: list[Identifier] = []  # topics offered as next questions after an answer
 
 
 class Dated(Strict):

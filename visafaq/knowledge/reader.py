@@ -248,6 +248,9 @@ def _check_references(
             yield from missing(
                 section, record.id, "programme", "programme", record.programme, base.programmes
             )
+    for topic in base.topics.values():
+        for index, follow_up in enumerate(topic.follow_ups):
+            yield from missing("topics", topic.id, f"follow_ups[{index}]", "topic", follow_up, base.topics)
     for fact in base.facts.values():
         yield from missing("facts", fact.id, "topic", "topic", fact.topic, base.topics)
         for name in fact.placeholders():

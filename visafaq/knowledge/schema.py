@@ -46,6 +46,7 @@ class TopicRow(Base):
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
+    follow_ups: Mapped[list[str]] = mapped_column(JSON)
 
 
 class FactRow(Base):

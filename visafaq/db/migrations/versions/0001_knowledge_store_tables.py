@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=120), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("follow_ups", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_topics")),
     )
     op.create_table(
