@@ -18,7 +18,13 @@ RASA := $(RASA_VENV)/bin/rasa
 VISAFAQ_TEST_POSTGRES_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 export VISAFAQ_TEST_POSTGRES_URL
 
-.PHONY: help setup lock lint test test-python kb run clean
+SPACY_MODEL := models/spacy/en_visafaq
+MODEL := models/visafaq.tar.gz
+# Quiet, offline Rasa: no telemetry, no TensorFlow chatter, no SQLAlchemy 2.0 nag from Rasa's own code.
+RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+TRAINING_INPUTS := config.yml $(shell find data domain -name '*.yml' 2>/dev/null) $(SPACY_MODEL)/meta.json
+
+.PHONY: help setup lock lint test test-python kb nlp train domain run clean
 
 help:
 	@echo "make run    start the assistant (sets up what is missing first)"
@@ -63,9 +69,24 @@ test: setup lint test-python
 kb: $(VENV)/.installed
 	$(VISAFAQ) kb load
 
-run: setup kb
-	@echo "The knowledge store is loaded. Ask it from the command line, for example:"
-	@echo "  $(VISAFAQ) eligibility titp-quota --full-time-staff 150"
+# The spaCy pipeline is built here from rules and package data (no model download).
+nlp: $(SPACY_MODEL)/meta.json
+$(SPACY_MODEL)/meta.json: knowledge/programmes.yml scripts/build_spacy_pipeline.py $(RASA_VENV)/.installed
+	$(RASA_ENV) $(RASA_VENV)/bin/python scripts/build_spacy_pipeline.py knowledge $(SPACY_MODEL)
+
+# Regenerate domain/topics.yml, domain/eligibility.yml, data/general/topic_rules.yml from our data.
+domain: $(VENV)/.installed
+	$(VISAFAQ) assistant export
+
+# Retrain only when the training data, domain, config or spaCy pipeline changed.
+train: $(MODEL)
+$(MODEL): $(TRAINING_INPUTS) $(RASA_VENV)/.installed
+	$(RASA_ENV) $(RASA) train --config config.yml --domain domain --data data --out models \
+	  --fixed-model-name visafaq
+	@touch $@
+
+run: setup kb train
+	$(VISAFAQ) run
 
 clean:
 	rm -rf var/ models/ .pytest_cache .mypy_cache .ruff_cache

@@ -65,6 +65,32 @@ def _kb_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(_args: argparse.Namespace) -> int:
+    from visafaq.launcher import Settings, StartupError, run_forever
+
+    try:
+        return run_forever(Settings.from_env())
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _assistant_export(args: argparse.Namespace) -> int:
+    from visafaq import rasa_export
+
+    try:
+        base = read_knowledge(args.knowledge_dir)
+    except KnowledgeError as error:
+        return _print_problems(error, args.knowledge_dir)
+    changed = [path for path, content in rasa_export.generated_files(base, args.root).items()
+               if rasa_export.write_if_changed(path, content)]
+    for path in changed:
+        print(f"wrote {path.relative_to(args.root)}")
+    if not changed:
+        print("the generated domain and rules are up to date")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="visafaq", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         if name == "stats":
             sub.add_argument("--json", action="store_true", help="one JSON object")
+
+    run = commands.add_parser("run", help="start the action server and the Rasa server (make run)")
+    run.set_defaults(handler=_run)
+
+    assistant = commands.add_parser("assistant", help="the Rasa assistant's generated files")
+    export = assistant.add_subparsers(dest="assistant_command", required=True).add_parser(
+        "export", help="write the domain and rules that follow from knowledge/ and the checks"
+    )
+    export.add_argument("--knowledge-dir", type=Path, default=settings.knowledge_dir())
+    export.add_argument("--root", type=Path, default=settings.PROJECT_ROOT)
+    export.set_defaults(handler=_assistant_export)
     return parser
 
 

@@ -1,0 +1,64 @@
+"""action_answer: answer a topic question from the knowledge store, for the remembered programme.
+
+Topic intents (ask_<topic>) and follow-ups ("and for the engineer visa?", an `inform` naming a
+programme) both come here. A question that carries the figures an eligibility check needs ("I'm
+17, can I join?", "we have 150 staff") is answered with the check's verdict instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import (
+    answerer,
+    intent_of,
+    programme_slot,
+    record,
+    say_unavailable,
+    send,
+    topic_of_intent,
+    user_text,
+)
+from actions.eligibility import verdict_for_question
+from visafaq import settings
+
+
+class ActionAnswer(Action):
+    def name(self) -> str:
+        return "action_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = intent_of(tracker)
+        topic = topic_of_intent(intent) or tracker.get_slot("topic")
+        # A follow-up re-asks the last question for another programme: rank by its words.
+        question = user_text(tracker) if topic_of_intent(intent) else str(tracker.get_slot("question") or "")
+        on = settings.today()
+        try:
+            programme = programme_slot(tracker)
+            if topic is None:
+                if programme is None:
+                    dispatcher.utter_message(response="utter_what_can_i_do")
+                    return []
+                send(dispatcher, answerer().ask_topic(programme, on))
+                return [SlotSet("programme", programme)]
+            reply = verdict_for_question(tracker, programme, topic, on) or answerer().answer(
+                programme, topic, question, on
+            )
+            send(dispatcher, reply)
+            if not reply.answered:
+                record(tracker, "no_facts", question=question, topic=topic)
+        except (SQLAlchemyError, LookupError) as error:
+            say_unavailable(dispatcher, "action_answer", error)
+            return []
+        return [
+            SlotSet("topic", topic),
+            SlotSet("question", question),
+            SlotSet("programme", reply.programme or programme),
+        ]

@@ -1,0 +1,72 @@
+"""Replies composed from the knowledge store: short, sourced, dated, with follow-ups."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from visafaq.answering import Answerer, format_day, intent_payload
+from visafaq.db.engine import make_engine
+from visafaq.knowledge import store
+from visafaq.knowledge.queries import KnowledgeStore
+from visafaq.knowledge.reader import read_knowledge
+
+FIXTURE = Path(__file__).parent / "knowledge" / "fixture"
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture
+def answerer(sqlite_url: str) -> Answerer:
+    engine = make_engine(sqlite_url)
+    store.load(engine, read_knowledge(FIXTURE))
+    return Answerer(KnowledgeStore(engine))
+
+
+def test_answer_ends_with_source_and_checked_date(answerer: Answerer) -> None:
+    reply = answerer.answer("titp", "quota", "how many trainees for 45 staff", TODAY)
+    assert reply.answered and reply.programme == "titp" and reply.topic == "quota"
+    assert "31-50: 5" in reply.text
+    # Current guidance is cited before the old guide, each with the day it was checked.
+    assert reply.text.splitlines()[-1] == (
+        "Sources: Current rules page (Example office), checked 24 November 2026: "
+        "https://example.org/rules; An old guide (Example guides), checked 24 November 2026."
+    )
+    assert "Older guides may show different figures" in reply.text  # a superseded fact exists
+    assert "ends on 31 March 2027" in reply.text  # planning topic, programme ending within a year
+
+
+def test_the_current_rule_wins_over_older_guides(answerer: Answerer) -> None:
+    reply = answerer.answer("titp", "quota", "50 or fewer staff could take 3", TODAY)
+    assert "titp.quota.old-small-company" not in reply.facts
+
+
+def test_after_the_end_the_answer_names_the_successor(answerer: Answerer) -> None:
+    reply = answerer.answer("titp", "quota", "", date(2027, 5, 1))
+    assert "took no new entrants after 31 March 2027" in reply.text
+    assert "Employment for Skill Development" in reply.text
+
+
+def test_unknown_programme_asks_which_with_buttons(answerer: Answerer) -> None:
+    # Only TITP has quota facts: no need to ask.
+    assert answerer.answer(None, "quota", "", TODAY).programme == "titp"
+    reply = answerer.ask_programme("quota", TODAY, ["titp", "esd"])
+    assert [b.payload for b in reply.buttons] == ['/inform{"programme": "titp"}', '/inform{"programme": "esd"}']
+
+
+def test_nothing_known_is_said_plainly_and_offers_a_person(answerer: Answerer) -> None:
+    reply = answerer.answer("esd", "quota", "", TODAY)
+    assert not reply.answered
+    assert "I don't have information about how many trainees for the ESD yet." in reply.text
+    assert reply.buttons[-1].payload == "/request_human"
+
+
+def test_follow_ups_only_offer_topics_with_facts(answerer: Answerer) -> None:
+    assert answerer.follow_ups("titp", "quota", TODAY) == ()
+
+
+def test_helpers() -> None:
+    assert format_day(date(2027, 3, 1)) == "1 March 2027"
+    assert intent_payload("ask_documents", programme="ssw") == '/ask_documents{"programme": "ssw"}'
+    assert intent_payload("request_human") == "/request_human"

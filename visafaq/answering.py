@@ -1,0 +1,196 @@
+"""Turning knowledge into replies people can read: a few plain sentences, the source and the date it
+was checked, and two or three next questions as buttons.
+
+No Rasa here: the actions hand over what they know (programme, topic, the question's words) and send
+the Reply that comes back. Everything that decides what to say is tested without a server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from visafaq.knowledge.documents import Programme, Source, SourceKind
+from visafaq.knowledge.queries import FactAnswer, KnowledgeStore
+
+#: How many facts make one answer: enough to be useful, few enough to read on a phone.
+MAX_FACTS = 3
+#: When the question's words match none of the topic's facts, the first ones staff wrote lead.
+DEFAULT_FACTS = 2
+MAX_BUTTONS = 3
+#: Programmes offered first when asking "which programme?" (the order people most often need them).
+PROGRAMME_ORDER = ("titp", "esd", "ssw", "gijinkoku", "internship", "general")
+#: Topics offered when someone names a programme but no question.
+STARTER_TOPICS = ("overview", "applicant_requirements", "documents", "duration")
+#: Topics where a programme's coming end changes the answer for someone planning to apply.
+PLANNING_TOPICS = frozenset(
+    {"overview", "applicant_requirements", "application_steps", "duration", "stages", "quota"}
+)
+
+
+def format_day(day: date) -> str:
+    """'24 November 2026': no day/month order to misread."""
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+def intent_payload(intent: str, **entities: str) -> str:
+    """A button payload that Rasa reads as that intent with those entities, skipping NLU."""
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    sources: tuple[Source, ...] = ()
+    facts: tuple[str, ...] = ()
+    #: False when the assistant had nothing to say on the question (staff should see it).
+    answered: bool = True
+    programme: str | None = None
+    topic: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def source_line(sources: tuple[Source, ...], limit: int = 2) -> str:
+    """'Source: title (publisher), checked 24 November 2026: https://...' for the first sources."""
+    parts = []
+    for source in sources[:limit]:
+        where = f": {source.url}" if source.url else ""
+        parts.append(f"{source.title} ({source.publisher}), checked {format_day(source.checked)}{where}")
+    label = "Source" if len(parts) == 1 else "Sources"
+    return f"{label}: " + "; ".join(parts) + "."
+
+
+def _distinct_sources(facts: list[FactAnswer]) -> tuple[Source, ...]:
+    """The facts' sources, current guidance before the seed guides, without repeats."""
+    found: dict[str, Source] = {}
+    for fact in facts:
+        for source in fact.sources:
+            found.setdefault(source.id, source)
+    return tuple(sorted(found.values(), key=lambda s: s.kind is SourceKind.SEED))
+
+
+def choose_facts(facts: list[FactAnswer]) -> list[FactAnswer]:
+    """The best matches for the question, or the first facts staff wrote when nothing matched."""
+    matched = [fact for fact in facts if fact.score > 0]
+    return matched[:MAX_FACTS] if matched else facts[:DEFAULT_FACTS]
+
+
+class Answerer:
+    """Composes replies from the knowledge store for one day (usually today)."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+
+    def topic_title(self, topic_id: str) -> str:
+        topic = self.store.base.topics.get(topic_id)
+        return topic.title if topic else topic_id.replace("_", " ")
+
+    def programme_name(self, programme_id: str) -> str:
+        programme = self.store.programme(programme_id)
+        return programme.short_name if programme else programme_id
+
+    def programmes_with(self, topic_id: str, on: date) -> list[str]:
+        """Programmes that have something to say on the topic on that day, in PROGRAMME_ORDER."""
+        have = {fact.programme for fact in self.store.facts(None, topic_id, on)}
+        return [p for p in PROGRAMME_ORDER if p in have]
+
+    def answer(self, programme_id: str | None, topic_id: str, question: str, on: date) -> Reply:
+        """Answer a topic question; ask which programme when it matters and is not known."""
+        if programme_id is None:
+            candidates = self.programmes_with(topic_id, on)
+            if len(candidates) == 1:
+                programme_id = candidates[0]
+            else:
+                return self.ask_programme(topic_id, on, candidates)
+        facts = self.store.facts(programme_id, topic_id, on, question)
+        if not facts and programme_id != "general":
+            facts = self.store.facts("general", topic_id, on, question)
+        if not facts:
+            return self.nothing_on(programme_id, topic_id, on)
+        chosen = choose_facts(facts)
+        lines = [" ".join(fact.text for fact in chosen)]
+        if self._has_superseded(programme_id, topic_id, on):
+            lines.append("Older guides may show different figures: this is the current rule.")
+        ended = self._ended_note(programme_id, on) if topic_id in PLANNING_TOPICS else None
+        if ended:
+            lines.append(ended)
+        sources = _distinct_sources(chosen)
+        lines.append(source_line(sources))
+        return Reply(
+            text="\n\n".join(lines),
+            buttons=self.follow_ups(programme_id, topic_id, on),
+            sources=sources,
+            facts=tuple(fact.id for fact in chosen),
+            programme=programme_id,
+            topic=topic_id,
+        )
+
+    def follow_ups(self, programme_id: str, topic_id: str, on: date) -> tuple[Button, ...]:
+        topic = self.store.base.topics.get(topic_id)
+        buttons = []
+        for follow_up in topic.follow_ups if topic else []:
+            if self.store.facts(programme_id, follow_up, on, limit=1):
+                buttons.append(Button(self.topic_title(follow_up),
+                                      intent_payload(f"ask_{follow_up}", programme=programme_id)))
+        return tuple(buttons[:MAX_BUTTONS])
+
+    def ask_programme(self, topic_id: str, on: date, candidates: list[str] | None = None) -> Reply:
+        candidates = candidates if candidates is not None else self.programmes_with(topic_id, on)
+        if not candidates:
+            return self.nothing_on(None, topic_id, on)
+        buttons = tuple(
+            Button(self.programme_name(p), intent_payload("inform", programme=p)) for p in candidates
+        )
+        return Reply(
+            text=f"Which visa or programme is your question about ({self.topic_title(topic_id).lower()})?",
+            buttons=buttons, topic=topic_id,
+        )
+
+    def ask_topic(self, programme_id: str, on: date) -> Reply:
+        programme = self.store.programme(programme_id)
+        name = programme.name if programme else programme_id
+        buttons = tuple(
+            Button(self.topic_title(t), intent_payload(f"ask_{t}", programme=programme_id))
+            for t in STARTER_TOPICS if self.store.facts(programme_id, t, on, limit=1)
+        )
+        return Reply(text=f"What would you like to know about the {name}?", buttons=buttons,
+                     programme=programme_id)
+
+    def nothing_on(self, programme_id: str | None, topic_id: str, on: date) -> Reply:
+        """Say plainly that the store has nothing, offer what it has and a person."""
+        subject = self.topic_title(topic_id).lower()
+        if programme_id:
+            text = (f"I don't have information about {subject} for the "
+                    f"{self.programme_name(programme_id)} yet.")
+        else:
+            text = f"I don't have information about {subject} yet."
+        buttons = [Button("Talk to staff", intent_payload("request_human"))]
+        if programme_id:
+            buttons.insert(0, Button(self.topic_title("overview"),
+                                     intent_payload("ask_overview", programme=programme_id)))
+        return Reply(text=text + " A member of staff can help.", buttons=tuple(buttons),
+                     answered=False, programme=programme_id, topic=topic_id)
+
+    def _has_superseded(self, programme_id: str, topic_id: str, on: date) -> bool:
+        everything = self.store.facts(programme_id, topic_id, on, include_superseded=True)
+        return any(fact.superseded_by for fact in everything)
+
+    def _ended_note(self, programme_id: str, on: date) -> str | None:
+        programme: Programme | None = self.store.programme(programme_id)
+        if programme is None or programme.ends is None:
+            return None
+        successor = self.store.programme(programme.successor) if programme.successor else None
+        then = successor.name if successor else "a new system"
+        if on > programme.ends:
+            return (f"The {programme.short_name} programme took no new entrants after "
+                    f"{format_day(programme.ends)}; new entrants go through {then}.")
+        return (f"Note: the {programme.short_name} programme ends on {format_day(programme.ends)} "
+                f"and {then} replaces it.") if (programme.ends - on).days <= 366 else None

@@ -1,0 +1,213 @@
+"""Start the assistant's processes together, wait until each is ready, stop them all together.
+
+`make run` uses this (as `visafaq run`), and so do the end-to-end tests. The Rasa server runs from the
+Rasa environment (.venv-rasa); the action server from ours. Ports and secrets come from the
+environment; the Rasa HTTP API always gets a token (a fresh one when RASA_TOKEN is unset).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from visafaq.settings import PROJECT_ROOT
+
+
+class StartupError(RuntimeError):
+    """A process exited or did not become ready in time; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+    web: int = 8000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Ports:
+        def port(name: str, default: int) -> int:
+            value = env.get(name, str(default))
+            if not value.isdigit() or not 0 < int(value) < 65536:
+                raise StartupError(f"{name}={value!r} is not a port number")
+            return int(value)
+
+        return cls(port("RASA_PORT", cls.rasa), port("ACTIONS_PORT", cls.actions), port("WEB_PORT", cls.web))
+
+
+@dataclass
+class Settings:
+    root: Path = PROJECT_ROOT
+    ports: Ports = field(default_factory=Ports)
+    token: str = ""
+    token_generated: bool = False
+    model: Path = PROJECT_ROOT / "models" / "visafaq.tar.gz"
+    var: Path = PROJECT_ROOT / "var"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    cors: str = "*"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("RASA_TOKEN", "")
+        settings = cls(ports=Ports.from_env(env), token=token or secrets.token_urlsafe(24),
+                       token_generated=not token)
+        settings.cors = env.get("WEB_ORIGINS", f"http://localhost:{settings.ports.web}")
+        if env.get("VISAFAQ_MODEL"):
+            settings.model = Path(env["VISAFAQ_MODEL"])
+        return settings
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+
+class Assistant:
+    """The action server and the Rasa server, as child processes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.processes: list[Process] = []
+
+    # --- the commands ---------------------------------------------------------------------
+    def environment(self) -> dict[str, str]:
+        s = self.settings
+        env = dict(os.environ)
+        env.setdefault("VISAFAQ_DATABASE_URL", f"sqlite:///{s.var / 'visafaq.sqlite3'}")
+        env.update({
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{s.ports.actions}/webhook",
+            "TRACKER_SQLITE_PATH": str(s.var / "tracker.sqlite3"),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(s.extra_env)
+        return env
+
+    def action_server_command(self) -> list[str]:
+        python = self.settings.root / ".venv" / "bin" / "python"
+        return [str(python), "-m", "rasa_sdk", "--actions", "actions",
+                "--port", str(self.settings.ports.actions)]
+
+    def rasa_command(self) -> list[str]:
+        s = self.settings
+        rasa = s.root / ".venv-rasa" / "bin" / "rasa"
+        return [str(rasa), "run", "--enable-api", "--auth-token", s.token,
+                "--model", str(s.model), "--port", str(s.ports.rasa),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--cors", s.cors]
+
+    # --- starting and stopping --------------------------------------------------------------
+    def start(self, timeout: float = 180.0) -> None:
+        s = self.settings
+        if not s.model.exists():
+            raise StartupError(f"no trained model at {s.model}: run `make train` first")
+        s.var.mkdir(parents=True, exist_ok=True)
+        self._spawn("actions", self.action_server_command())
+        self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
+        self._spawn("rasa", self.rasa_command())
+        self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status", timeout,
+                         headers={"Authorization": f"Bearer {s.token}"})
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        log_path = self.settings.var / f"{name}.log"
+        log_file = log_path.open("ab")
+        popen = subprocess.Popen(command, cwd=self.settings.root, env=self.environment(),
+                                 stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(Process(name, popen, log_path))
+
+    def _wait_ready(self, name: str, url: str, timeout: float,
+                    headers: Mapping[str, str] | None = None) -> None:
+        process = next(p for p in self.processes if p.name == name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.popen.poll() is not None:
+                self.stop()
+                raise StartupError(f"the {name} server exited during start-up; see {process.log}:\n"
+                                   + tail(process.log))
+            try:
+                request = urllib.request.Request(url, headers=dict(headers or {}))
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise StartupError(f"the {name} server was not ready after {timeout:.0f} s; see {process.log}")
+
+    def stop(self, grace: float = 15.0) -> None:
+        for process in reversed(self.processes):
+            if process.popen.poll() is None:
+                os.killpg(process.popen.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                process.popen.wait(remaining)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.popen.pid, signal.SIGKILL)
+                process.popen.wait()
+        self.processes.clear()
+
+    def crashed(self) -> Process | None:
+        return next((p for p in self.processes if p.popen.poll() is not None), None)
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def run_forever(settings: Settings) -> int:
+    """`make run`: start everything, print where to talk to it, stop everything on Ctrl-C."""
+    assistant = Assistant(settings)
+    stopping = False
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print("Starting the action server and the Rasa server (about 20-40 s)...", flush=True)
+    try:
+        assistant.start()
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    p = settings.ports
+    print(f"\nvisafaq is running.\n"
+          f"  REST:    curl -s -X POST http://localhost:{p.rasa}/webhooks/rest/webhook "
+          f"-H 'Content-Type: application/json' -d '{{\"sender\": \"me\", \"message\": \"hello\"}}'\n"
+          f"  Rasa HTTP API: http://localhost:{p.rasa} (Authorization: Bearer <RASA_TOKEN>)\n"
+          f"  Logs:    {settings.var}/rasa.log, {settings.var}/actions.log\n"
+          f"Press Ctrl-C to stop.", flush=True)
+    if settings.token_generated:
+        print(f"  RASA_TOKEN was not set; this run's token is: {settings.token}", flush=True)
+    while not stopping:
+        crashed = assistant.crashed()
+        if crashed:
+            print(f"error: the {crashed.name} server stopped; see {crashed.log}:\n{tail(crashed.log)}",
+                  file=sys.stderr)
+            assistant.stop()
+            return 1
+        time.sleep(0.5)
+    print("\nStopping...", flush=True)
+    assistant.stop()
+    return 0
