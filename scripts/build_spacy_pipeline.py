@@ -21,6 +21,10 @@ def programme_patterns(knowledge_dir: Path) -> list[dict[str, object]]:
     programmes = yaml.safe_load((knowledge_dir / "programmes.yml").read_text(encoding="utf-8"))
     patterns: list[dict[str, object]] = []
     for programme in programmes["programmes"]:
+        # "general" gathers shared notions (CoE, residence card) that appear inside questions about
+        # every programme: tagging them as a programme would overwrite the one the user meant.
+        if programme["id"] == "general":
+            continue
         names = {programme["name"], programme["short_name"], *programme.get("aliases", [])}
         for name in sorted(names):
             patterns.append({"label": "PROGRAMME", "pattern": name, "id": programme["id"]})
