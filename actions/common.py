@@ -52,7 +52,7 @@ def intent_of(tracker: Tracker) -> str | None:
 
 
 def topic_of_intent(intent: str | None) -> str | None:
-    return intent[len("ask_"):] if intent and intent.startswith("ask_") else None
+    return intent[len("ask_") :] if intent and intent.startswith("ask_") else None
 
 
 def user_text(tracker: Tracker) -> str:
@@ -80,15 +80,26 @@ def asked(tracker: Tracker, question: str | None = None) -> Asked:
     )
 
 
-def record(tracker: Tracker, reason: str, *, question: str | None = None,
-           topic: str | None = None, candidates: list[str] | None = None) -> None:
+def record(
+    tracker: Tracker,
+    reason: str,
+    *,
+    question: str | None = None,
+    topic: str | None = None,
+    candidates: list[str] | None = None,
+) -> None:
     """Keep a question the assistant could not answer well, for staff. Never fails the turn."""
     intent: dict[str, Any] = tracker.latest_message.get("intent") or {}
     base = asked(tracker, question)
     item = Unanswered(
-        conversation_id=base.conversation_id, question=base.question, channel=base.channel,
-        programme=base.programme, topic=topic or base.topic, reason=reason,
-        intent=intent.get("name"), confidence=intent.get("confidence"),
+        conversation_id=base.conversation_id,
+        question=base.question,
+        channel=base.channel,
+        programme=base.programme,
+        topic=topic or base.topic,
+        reason=reason,
+        intent=intent.get("name"),
+        confidence=intent.get("confidence"),
         candidates=candidates or [],
     )
     try:

@@ -37,9 +37,7 @@ class ActionAskAffirmation(Action):
         record(tracker, "fallback", candidates=topics)
         programme = programme_slot(tracker)
         entities = {"programme": programme} if programme else {}
-        buttons = [
-            Button(answerer().topic_title(t), intent_payload(f"ask_{t}", **entities)) for t in topics
-        ]
+        buttons = [Button(answerer().topic_title(t), intent_payload(f"ask_{t}", **entities)) for t in topics]
         buttons.append(Button("Something else", intent_payload("deny")))
         dispatcher.utter_message(
             response="utter_not_sure",

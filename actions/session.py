@@ -20,9 +20,7 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
-        events += [
-            SlotSet(name, tracker.get_slot(name)) for name in CARRIED_OVER if tracker.get_slot(name)
-        ]
+        events += [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_OVER if tracker.get_slot(name)]
         dispatcher.utter_message(response="utter_disclaimer")
         events.append(ActionExecuted("action_listen"))
         return events

@@ -140,12 +140,8 @@ def render(oos: list[str], in_scope: list[str], n_intents: int, seed: int, per_i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--source", type=Path, default=DEFAULT_SOURCE, help="CLINC150 data_full.json"
-    )
-    parser.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help="Rasa NLU YAML to write"
-    )
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="CLINC150 data_full.json")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Rasa NLU YAML to write")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--per-intent", type=int, default=PER_INTENT)
     args = parser.parse_args()
@@ -153,9 +149,7 @@ def main() -> None:
     data = json.loads(args.source.read_text(encoding="utf-8"))
     oos, in_scope, n_intents = sample(data, args.seed, args.per_intent)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(
-        render(oos, in_scope, n_intents, args.seed, args.per_intent), encoding="utf-8"
-    )
+    args.output.write_text(render(oos, in_scope, n_intents, args.seed, args.per_intent), encoding="utf-8")
     total = len(oos) + len(in_scope)
     print(f"wrote {args.output}: {len(oos)} oos_train + {len(in_scope)} train = {total} examples")
 

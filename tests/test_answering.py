@@ -52,7 +52,10 @@ def test_unknown_programme_asks_which_with_buttons(answerer: Answerer) -> None:
     # Only TITP has quota facts: no need to ask.
     assert answerer.answer(None, "quota", "", TODAY).programme == "titp"
     reply = answerer.ask_programme("quota", TODAY, ["titp", "esd"])
-    assert [b.payload for b in reply.buttons] == ['/inform{"programme": "titp"}', '/inform{"programme": "esd"}']
+    assert [b.payload for b in reply.buttons] == [
+        '/inform{"programme": "titp"}',
+        '/inform{"programme": "esd"}',
+    ]
 
 
 def test_nothing_known_is_said_plainly_and_offers_a_person(answerer: Answerer) -> None:

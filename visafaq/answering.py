@@ -8,9 +8,12 @@ the Reply that comes back. Everything that decides what to say is tested without
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
+from visafaq.eligibility.verdict import Outcome, Verdict
 from visafaq.knowledge.documents import Programme, Source, SourceKind
 from visafaq.knowledge.queries import FactAnswer, KnowledgeStore
 
@@ -58,7 +61,20 @@ class Reply:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def source_line(sources: tuple[Source, ...], limit: int = 2) -> str:
+class Citable(Protocol):
+    """What a source line needs: a knowledge Source or an eligibility SourceRef."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def publisher(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def checked(self) -> date: ...
+
+
+def source_line(sources: Sequence[Citable], limit: int = 2) -> str:
     """'Source: title (publisher), checked 24 November 2026: https://...' for the first sources."""
     parts = []
     for source in sources[:limit]:
@@ -138,8 +154,12 @@ class Answerer:
         buttons = []
         for follow_up in topic.follow_ups if topic else []:
             if self.store.facts(programme_id, follow_up, on, limit=1):
-                buttons.append(Button(self.topic_title(follow_up),
-                                      intent_payload(f"ask_{follow_up}", programme=programme_id)))
+                buttons.append(
+                    Button(
+                        self.topic_title(follow_up),
+                        intent_payload(f"ask_{follow_up}", programme=programme_id),
+                    )
+                )
         return tuple(buttons[:MAX_BUTTONS])
 
     def ask_programme(self, topic_id: str, on: date, candidates: list[str] | None = None) -> Reply:
@@ -151,7 +171,8 @@ class Answerer:
         )
         return Reply(
             text=f"Which visa or programme is your question about ({self.topic_title(topic_id).lower()})?",
-            buttons=buttons, topic=topic_id,
+            buttons=buttons,
+            topic=topic_id,
         )
 
     def ask_topic(self, programme_id: str, on: date) -> Reply:
@@ -159,25 +180,40 @@ class Answerer:
         name = programme.name if programme else programme_id
         buttons = tuple(
             Button(self.topic_title(t), intent_payload(f"ask_{t}", programme=programme_id))
-            for t in STARTER_TOPICS if self.store.facts(programme_id, t, on, limit=1)
+            for t in STARTER_TOPICS
+            if self.store.facts(programme_id, t, on, limit=1)
         )
-        return Reply(text=f"What would you like to know about the {name}?", buttons=buttons,
-                     programme=programme_id)
+        return Reply(
+            text=f"What would you like to know about the {name}?",
+            buttons=buttons,
+            programme=programme_id,
+        )
 
     def nothing_on(self, programme_id: str | None, topic_id: str, on: date) -> Reply:
         """Say plainly that the store has nothing, offer what it has and a person."""
         subject = self.topic_title(topic_id).lower()
         if programme_id:
-            text = (f"I don't have information about {subject} for the "
-                    f"{self.programme_name(programme_id)} yet.")
+            text = (
+                f"I don't have information about {subject} for the {self.programme_name(programme_id)} yet."
+            )
         else:
             text = f"I don't have information about {subject} yet."
         buttons = [Button("Talk to staff", intent_payload("request_human"))]
         if programme_id:
-            buttons.insert(0, Button(self.topic_title("overview"),
-                                     intent_payload("ask_overview", programme=programme_id)))
-        return Reply(text=text + " A member of staff can help.", buttons=tuple(buttons),
-                     answered=False, programme=programme_id, topic=topic_id)
+            buttons.insert(
+                0,
+                Button(
+                    self.topic_title("overview"),
+                    intent_payload("ask_overview", programme=programme_id),
+                ),
+            )
+        return Reply(
+            text=text + " A member of staff can help.",
+            buttons=tuple(buttons),
+            answered=False,
+            programme=programme_id,
+            topic=topic_id,
+        )
 
     def _has_superseded(self, programme_id: str, topic_id: str, on: date) -> bool:
         everything = self.store.facts(programme_id, topic_id, on, include_superseded=True)
@@ -190,7 +226,55 @@ class Answerer:
         successor = self.store.programme(programme.successor) if programme.successor else None
         then = successor.name if successor else "a new system"
         if on > programme.ends:
-            return (f"The {programme.short_name} programme took no new entrants after "
-                    f"{format_day(programme.ends)}; new entrants go through {then}.")
-        return (f"Note: the {programme.short_name} programme ends on {format_day(programme.ends)} "
-                f"and {then} replaces it.") if (programme.ends - on).days <= 366 else None
+            return (
+                f"The {programme.short_name} programme took no new entrants after "
+                f"{format_day(programme.ends)}; new entrants go through {then}."
+            )
+        return (
+            (
+                f"Note: the {programme.short_name} programme ends on {format_day(programme.ends)} "
+                f"and {then} replaces it."
+            )
+            if (programme.ends - on).days <= 366
+            else None
+        )
+
+
+#: How many of a verdict's reasons to show: the failed ones come first.
+MAX_REASONS = 4
+
+
+def verdict_reply(verdict: Verdict, *, programme: str | None = None, topic: str | None = None) -> Reply:
+    """A verdict as a reply: the outcome in a word, the reasons that decided it, what is still
+    needed (with a button to go on), and the sources of the rules used."""
+    reasons = sorted(verdict.reasons, key=lambda r: r.passed)[:MAX_REASONS]
+    headline = {
+        Outcome.YES: "Yes.",
+        Outcome.NO: "No.",
+        Outcome.UNKNOWN: "I can't tell yet.",
+    }[verdict.outcome]
+    if verdict.value is not None and verdict.outcome is Outcome.YES:
+        headline = ""
+    lines = [" ".join(part for part in [headline, *(r.detail for r in reasons)] if part)]
+    buttons: list[Button] = []
+    if verdict.missing and verdict.outcome is Outcome.UNKNOWN:
+        wanted = ", ".join(describe_input(name) for name in verdict.missing[:3])
+        lines.append(f"To check the rest I need to know: {wanted}.")
+        entities = {"programme": programme} if programme else {}
+        buttons.append(Button("Check the rest", intent_payload("check_eligibility", **entities)))
+    lines.append("This is general information, not a legal decision.")
+    sources = tuple({s.id: s for r in reasons for s in r.sources}.values())
+    if sources:
+        lines.append(source_line(sources))
+    return Reply(
+        text="\n\n".join(lines),
+        buttons=tuple(buttons),
+        programme=programme,
+        topic=topic,
+        extra={"check": verdict.check, "outcome": verdict.outcome.value, "value": verdict.value},
+    )
+
+
+def describe_input(name: str) -> str:
+    """'full_time_staff' -> 'full time staff': how a missing input reads in a sentence."""
+    return name.replace("_", " ")

@@ -82,8 +82,11 @@ def _assistant_export(args: argparse.Namespace) -> int:
         base = read_knowledge(args.knowledge_dir)
     except KnowledgeError as error:
         return _print_problems(error, args.knowledge_dir)
-    changed = [path for path, content in rasa_export.generated_files(base, args.root).items()
-               if rasa_export.write_if_changed(path, content)]
+    changed = [
+        path
+        for path, content in rasa_export.generated_files(base, args.root).items()
+        if rasa_export.write_if_changed(path, content)
+    ]
     for path in changed:
         print(f"wrote {path.relative_to(args.root)}")
     if not changed:
@@ -105,9 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = kb.add_parser(name, help=help_text)
         sub.add_argument("--knowledge-dir", type=Path, default=settings.knowledge_dir())
-        sub.add_argument(
-            "--database-url", default=None, help="default: VISAFAQ_DATABASE_URL or var/"
-        )
+        sub.add_argument("--database-url", default=None, help="default: VISAFAQ_DATABASE_URL or var/")
         sub.set_defaults(handler=handler)
         if name == "stats":
             sub.add_argument("--json", action="store_true", help="one JSON object")

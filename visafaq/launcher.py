@@ -41,7 +41,11 @@ class Ports:
                 raise StartupError(f"{name}={value!r} is not a port number")
             return int(value)
 
-        return cls(port("RASA_PORT", cls.rasa), port("ACTIONS_PORT", cls.actions), port("WEB_PORT", cls.web))
+        return cls(
+            port("RASA_PORT", cls.rasa),
+            port("ACTIONS_PORT", cls.actions),
+            port("WEB_PORT", cls.web),
+        )
 
 
 @dataclass
@@ -59,8 +63,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         token = env.get("RASA_TOKEN", "")
-        settings = cls(ports=Ports.from_env(env), token=token or secrets.token_urlsafe(24),
-                       token_generated=not token)
+        settings = cls(
+            ports=Ports.from_env(env),
+            token=token or secrets.token_urlsafe(24),
+            token_generated=not token,
+        )
         settings.cors = env.get("WEB_ORIGINS", f"http://localhost:{settings.ports.web}")
         if env.get("VISAFAQ_MODEL"):
             settings.model = Path(env["VISAFAQ_MODEL"])
@@ -86,29 +93,51 @@ class Assistant:
         s = self.settings
         env = dict(os.environ)
         env.setdefault("VISAFAQ_DATABASE_URL", f"sqlite:///{s.var / 'visafaq.sqlite3'}")
-        env.update({
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{s.ports.actions}/webhook",
-            "TRACKER_SQLITE_PATH": str(s.var / "tracker.sqlite3"),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{s.ports.actions}/webhook",
+                "TRACKER_SQLITE_PATH": str(s.var / "tracker.sqlite3"),
+                "RASA_TELEMETRY_ENABLED": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(s.extra_env)
         return env
 
     def action_server_command(self) -> list[str]:
         python = self.settings.root / ".venv" / "bin" / "python"
-        return [str(python), "-m", "rasa_sdk", "--actions", "actions",
-                "--port", str(self.settings.ports.actions)]
+        return [
+            str(python),
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(self.settings.ports.actions),
+        ]
 
     def rasa_command(self) -> list[str]:
         s = self.settings
         rasa = s.root / ".venv-rasa" / "bin" / "rasa"
-        return [str(rasa), "run", "--enable-api", "--auth-token", s.token,
-                "--model", str(s.model), "--port", str(s.ports.rasa),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                "--cors", s.cors]
+        return [
+            str(rasa),
+            "run",
+            "--enable-api",
+            "--auth-token",
+            s.token,
+            "--model",
+            str(s.model),
+            "--port",
+            str(s.ports.rasa),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--cors",
+            s.cors,
+        ]
 
     # --- starting and stopping --------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> None:
@@ -119,25 +148,37 @@ class Assistant:
         self._spawn("actions", self.action_server_command())
         self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
         self._spawn("rasa", self.rasa_command())
-        self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status", timeout,
-                         headers={"Authorization": f"Bearer {s.token}"})
+        self._wait_ready(
+            "rasa",
+            f"http://127.0.0.1:{s.ports.rasa}/status",
+            timeout,
+            headers={"Authorization": f"Bearer {s.token}"},
+        )
 
     def _spawn(self, name: str, command: list[str]) -> None:
         log_path = self.settings.var / f"{name}.log"
         log_file = log_path.open("ab")
-        popen = subprocess.Popen(command, cwd=self.settings.root, env=self.environment(),
-                                 stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        popen = subprocess.Popen(
+            command,
+            cwd=self.settings.root,
+            env=self.environment(),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.processes.append(Process(name, popen, log_path))
 
-    def _wait_ready(self, name: str, url: str, timeout: float,
-                    headers: Mapping[str, str] | None = None) -> None:
+    def _wait_ready(
+        self, name: str, url: str, timeout: float, headers: Mapping[str, str] | None = None
+    ) -> None:
         process = next(p for p in self.processes if p.name == name)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.popen.poll() is not None:
                 self.stop()
-                raise StartupError(f"the {name} server exited during start-up; see {process.log}:\n"
-                                   + tail(process.log))
+                raise StartupError(
+                    f"the {name} server exited during start-up; see {process.log}:\n" + tail(process.log)
+                )
             try:
                 request = urllib.request.Request(url, headers=dict(headers or {}))
                 with urllib.request.urlopen(request, timeout=2) as response:
@@ -192,19 +233,24 @@ def run_forever(settings: Settings) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     p = settings.ports
-    print(f"\nvisafaq is running.\n"
-          f"  REST:    curl -s -X POST http://localhost:{p.rasa}/webhooks/rest/webhook "
-          f"-H 'Content-Type: application/json' -d '{{\"sender\": \"me\", \"message\": \"hello\"}}'\n"
-          f"  Rasa HTTP API: http://localhost:{p.rasa} (Authorization: Bearer <RASA_TOKEN>)\n"
-          f"  Logs:    {settings.var}/rasa.log, {settings.var}/actions.log\n"
-          f"Press Ctrl-C to stop.", flush=True)
+    print(
+        f"\nvisafaq is running.\n"
+        f"  REST:    curl -s -X POST http://localhost:{p.rasa}/webhooks/rest/webhook "
+        f'-H \'Content-Type: application/json\' -d \'{{"sender": "me", "message": "hello"}}\'\n'
+        f"  Rasa HTTP API: http://localhost:{p.rasa} (Authorization: Bearer <RASA_TOKEN>)\n"
+        f"  Logs:    {settings.var}/rasa.log, {settings.var}/actions.log\n"
+        f"Press Ctrl-C to stop.",
+        flush=True,
+    )
     if settings.token_generated:
         print(f"  RASA_TOKEN was not set; this run's token is: {settings.token}", flush=True)
     while not stopping:
         crashed = assistant.crashed()
         if crashed:
-            print(f"error: the {crashed.name} server stopped; see {crashed.log}:\n{tail(crashed.log)}",
-                  file=sys.stderr)
+            print(
+                f"error: the {crashed.name} server stopped; see {crashed.log}:\n{tail(crashed.log)}",
+                file=sys.stderr,
+            )
             assistant.stop()
             return 1
         time.sleep(0.5)

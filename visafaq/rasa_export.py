@@ -45,6 +45,7 @@ def topic_rules(base: KnowledgeBase) -> str:
 
 # --- eligibility inputs -> slots ------------------------------------------------------------
 
+
 def _base_type(annotation: Any) -> Any:
     """`int | None` -> int; `Stage | None` -> Stage."""
     if get_origin(annotation) in (Union, UnionType):
@@ -75,14 +76,28 @@ def slot_definition(name: str, kind: Any, entity_for: dict[str, str]) -> dict[st
         mappings.append({"type": "from_entity", "entity": entity})
     if kind is bool:
         mappings += [
-            {"type": "from_intent", "intent": "affirm", "value": True, "conditions": _when_asked(name)},
-            {"type": "from_intent", "intent": "deny", "value": False, "conditions": _when_asked(name)},
+            {
+                "type": "from_intent",
+                "intent": "affirm",
+                "value": True,
+                "conditions": _when_asked(name),
+            },
+            {
+                "type": "from_intent",
+                "intent": "deny",
+                "value": False,
+                "conditions": _when_asked(name),
+            },
         ]
         return {"type": "bool", "influence_conversation": False, "mappings": mappings}
     if isinstance(kind, type) and issubclass(kind, Enum):
         mappings.append({"type": "from_entity", "entity": name})
-        return {"type": "categorical", "values": [m.value for m in kind],
-                "influence_conversation": False, "mappings": mappings}
+        return {
+            "type": "categorical",
+            "values": [m.value for m in kind],
+            "influence_conversation": False,
+            "mappings": mappings,
+        }
     # Numbers: the validation action reads "17", "I'm 17", "seventeen staff"... from the text.
     mappings.append({"type": "from_text", "conditions": _when_asked(name)})
     return {"type": "any", "influence_conversation": False, "mappings": mappings}
@@ -91,10 +106,16 @@ def slot_definition(name: str, kind: Any, entity_for: dict[str, str]) -> dict[st
 def ask_response(name: str, kind: Any, question: str) -> list[dict[str, Any]]:
     response: dict[str, Any] = {"text": question}
     if kind is bool:
-        response["buttons"] = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+        response["buttons"] = [
+            {"title": "Yes", "payload": "/affirm"},
+            {"title": "No", "payload": "/deny"},
+        ]
     elif isinstance(kind, type) and issubclass(kind, Enum):
         response["buttons"] = [
-            {"title": getattr(member, "label", str(member.value)), "payload": f'/inform{{"{name}":"{member.value}"}}'}
+            {
+                "title": getattr(member, "label", str(member.value)),
+                "payload": f'/inform{{"{name}":"{member.value}"}}',
+            }
             for member in kind
         ]
     return [response]

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from visafaq.knowledge import store
 from visafaq.knowledge.documents import Party
-from visafaq.knowledge.queries import KnowledgeStore, ParameterNotInForce, search_terms, stats
+from visafaq.knowledge.queries import KnowledgeStore, ParameterNotInForceError, search_terms, stats
 from visafaq.knowledge.reader import read_knowledge
 
 FIXTURE = Path(__file__).parent / "fixture"
@@ -23,9 +23,14 @@ def knowledge(engine: Engine) -> KnowledgeStore:
     return KnowledgeStore(engine)
 
 
-def test_facts_for_programme_and_topic_fill_in_the_parameter_of_the_day(knowledge: KnowledgeStore) -> None:
+def test_facts_for_programme_and_topic_fill_in_the_parameter_of_the_day(
+    knowledge: KnowledgeStore,
+) -> None:
     [table, not_counted] = knowledge.facts("titp", "quota", TODAY)
-    assert table.text == "The basic quota by full-time staff is: 1-30: 3; 31-50: 5; 51-300: 6; 301 or more: 1/20 of that number."
+    assert (
+        table.text == "The basic quota by full-time staff is: 1-30: 3; 31-50: 5; 51-300: 6; "
+        "301 or more: 1/20 of that number."
+    )
     assert [s.id for s in not_counted.sources] == ["office", "guide"]
     [old_table, _] = knowledge.facts("titp", "quota", date(2017, 10, 31))
     assert "1-50: 3" in old_table.text
@@ -64,7 +69,7 @@ def test_search_across_topics(knowledge: KnowledgeStore) -> None:
 
 def test_parameters_by_date(knowledge: KnowledgeStore) -> None:
     assert knowledge.parameter("titp.applicant.minimum_age", TODAY).value == 18
-    with pytest.raises(ParameterNotInForce):
+    with pytest.raises(ParameterNotInForceError):
         knowledge.parameter("titp.nothing", TODAY)
     assert knowledge.render("At least {titp.applicant.minimum_age} years.", TODAY) == "At least 18 years."
 
@@ -73,7 +78,10 @@ def test_checklists_sources_and_programme_names(knowledge: KnowledgeStore) -> No
     [checklist] = knowledge.checklists("titp", TODAY, Party.APPLICANT)
     assert checklist.items == ["Passport", "Photos"]
     assert knowledge.checklists("titp", TODAY, Party.EMPLOYER) == []
-    assert [s.id for s in knowledge.sources_of("titp.quota.trainees-not-counted")] == ["office", "guide"]
+    assert [s.id for s in knowledge.sources_of("titp.quota.trainees-not-counted")] == [
+        "office",
+        "guide",
+    ]
     programme = knowledge.programme_named("trainee VISA")
     assert programme is not None and programme.id == "titp"
     assert knowledge.programme_named("技能実習") == programme
@@ -88,4 +96,9 @@ def test_stats_count_what_is_loaded(engine: Engine, knowledge: KnowledgeStore) -
 
 
 def test_search_terms_drop_filler_and_punctuation() -> None:
-    assert search_terms("How many trainees can we have, with 150 staff?") == ["many", "trainees", "150", "staff"]
+    assert search_terms("How many trainees can we have, with 150 staff?") == [
+        "many",
+        "trainees",
+        "150",
+        "staff",
+    ]

@@ -73,9 +73,11 @@ def test_broken_yaml_names_the_line(knowledge: Path) -> None:
 def test_references_are_checked(knowledge: Path) -> None:
     facts = knowledge / "facts.yml"
     text = facts.read_text(encoding="utf-8")
-    text = text.replace("topic: family", "topic: families").replace(
-        "{titp.quota.basic}", "{titp.quota.basic} and {titp.quota.nothing}"
-    ).replace("sources: [office, guide]", "sources: [office, nowhere]")
+    text = (
+        text.replace("topic: family", "topic: families")
+        .replace("{titp.quota.basic}", "{titp.quota.basic} and {titp.quota.nothing}")
+        .replace("sources: [office, guide]", "sources: [office, nowhere]")
+    )
     facts.write_text(text, encoding="utf-8")
     found = "\n".join(problems_for(knowledge))
     assert "facts.yml:25: facts[3].topic: unknown topic 'families'" in found
@@ -96,17 +98,22 @@ def test_duplicate_ids_across_files(knowledge: Path) -> None:
 
 def test_overlapping_parameter_versions_are_rejected(knowledge: Path) -> None:
     facts = knowledge / "facts.yml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("ends: 2017-10-31", "ends: 2018-01-01"),
-                     encoding="utf-8")
+    facts.write_text(
+        facts.read_text(encoding="utf-8").replace("ends: 2017-10-31", "ends: 2018-01-01"),
+        encoding="utf-8",
+    )
     [problem] = problems_for(knowledge)
     assert "facts.yml:39: parameters[0]: Value error, versions overlap" in problem
 
 
 def test_bracket_gaps_are_rejected(knowledge: Path) -> None:
     facts = knowledge / "facts.yml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("{min: 31, max: 50, value: 5}",
-                                                                 "{min: 32, max: 50, value: 5}"),
-                     encoding="utf-8")
+    facts.write_text(
+        facts.read_text(encoding="utf-8").replace(
+            "{min: 31, max: 50, value: 5}", "{min: 32, max: 50, value: 5}"
+        ),
+        encoding="utf-8",
+    )
     [problem] = problems_for(knowledge)
     assert "brackets leave a gap between 30 and 32" in problem
 

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
+from itertools import pairwise
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -84,16 +85,12 @@ class Dated(Strict):
         return self
 
     def in_force_on(self, day: date) -> bool:
-        return (self.starts is None or self.starts <= day) and (
-            self.ends is None or day <= self.ends
-        )
+        return (self.starts is None or self.starts <= day) and (self.ends is None or day <= self.ends)
 
 
 class FactStatus(StrEnum):
     CURRENT = "current"
-    SUPERSEDED = (
-        "superseded"  # kept because older guides still say it; the answer names the current rule
-    )
+    SUPERSEDED = "superseded"  # kept because older guides still say it; the answer names the current rule
 
 
 class Fact(Dated):
@@ -181,7 +178,7 @@ class ParameterVersion(Dated):
             raise ValueError("a parameter version has exactly one of value or brackets")
         if self.brackets:
             ordered = sorted(self.brackets, key=lambda b: b.min)
-            for lower, upper in zip(ordered, ordered[1:], strict=False):
+            for lower, upper in pairwise(ordered):
                 if lower.max is None or lower.max >= upper.min:
                     raise ValueError(f"brackets overlap at {upper.min}")
                 if lower.max + 1 != upper.min:
@@ -205,7 +202,7 @@ class Parameter(Strict):
     @model_validator(mode="after")
     def _versions_do_not_overlap(self) -> Self:
         ordered = sorted(self.versions, key=lambda v: v.starts or date.min)
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in pairwise(ordered):
             if earlier.ends is None or (later.starts is not None and earlier.ends >= later.starts):
                 raise ValueError(
                     f"versions overlap: one from {earlier.starts or 'the start'} has no end "

@@ -31,9 +31,64 @@ from visafaq.knowledge.schema import CitationRow, FactRow, SourceRow
 
 # Words that carry no topic: dropped before a full-text query so they do not dilute the ranking.
 _STOPWORDS = frozenset(
-    "a an and are as at be been but by can could do does for from had has have how i if in is it its "
-    "me my of on or our so that the their there this to was we what when where which who will with "
-    "would you your am any about need get".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "there",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "am",
+        "any",
+        "about",
+        "need",
+        "get",
+    ]
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -47,7 +102,7 @@ def search_terms(question: str) -> list[str]:
     return list(seen)[:24]
 
 
-class ParameterNotInForce(LookupError):
+class ParameterNotInForceError(LookupError):
     def __init__(self, parameter_id: str, on: date) -> None:
         super().__init__(f"parameter {parameter_id!r} has no version in force on {on.isoformat()}")
 
@@ -55,9 +110,7 @@ class ParameterNotInForce(LookupError):
 def describe_version(version: ParameterVersion) -> str:
     """How a parameter reads inside a sentence: its value, or its scale as 'a-b: n; ...'."""
     if version.brackets is not None:
-        return "; ".join(
-            bracket.describe() for bracket in sorted(version.brackets, key=lambda b: b.min)
-        )
+        return "; ".join(bracket.describe() for bracket in sorted(version.brackets, key=lambda b: b.min))
     value = version.value
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -102,7 +155,7 @@ class KnowledgeStore:
     def parameter(self, parameter_id: str, on: date) -> ParameterVersion:
         version = self.base.parameter_version(parameter_id, on)
         if version is None:
-            raise ParameterNotInForce(parameter_id, on)
+            raise ParameterNotInForceError(parameter_id, on)
         return version
 
     def render(self, template: str, on: date) -> str:
@@ -143,9 +196,7 @@ class KnowledgeStore:
             if limit is not None:
                 rows = rows[:limit]
             sources = self._sources_by_fact(session, [row.id for row in rows])
-        return [
-            self._answer(row, sources.get(row.id, ()), scores.get(row.id, 0.0), on) for row in rows
-        ]
+        return [self._answer(row, sources.get(row.id, ()), scores.get(row.id, 0.0), on) for row in rows]
 
     def search(
         self, question: str, on: date, *, programme: str | None = None, limit: int = 5
@@ -168,9 +219,7 @@ class KnowledgeStore:
         with transaction(self.engine) as session:
             return list(self._sources_by_fact(session, [fact_id]).get(fact_id, ()))
 
-    def _answer(
-        self, row: FactRow, sources: tuple[Source, ...], score: float, on: date
-    ) -> FactAnswer:
+    def _answer(self, row: FactRow, sources: tuple[Source, ...], score: float, on: date) -> FactAnswer:
         return FactAnswer(
             id=row.id,
             programme=row.programme,
@@ -205,9 +254,7 @@ class KnowledgeStore:
             rows = session.execute(statement, {"query": " OR ".join(f'"{t}"' for t in terms)})
         return {fact_id: float(score) for fact_id, score in rows}
 
-    def _sources_by_fact(
-        self, session: Session, fact_ids: list[str]
-    ) -> dict[str, tuple[Source, ...]]:
+    def _sources_by_fact(self, session: Session, fact_ids: list[str]) -> dict[str, tuple[Source, ...]]:
         if not fact_ids:
             return {}
         rows = session.execute(
@@ -265,7 +312,5 @@ def stats(engine: Engine) -> dict[str, int]:
                 "SELECT count(*) FROM kb_facts f WHERE NOT EXISTS (SELECT 1 FROM kb_citations c "
                 "WHERE c.kind = 'fact' AND c.record = f.id)"
             ),
-            "facts_without_checked_date": count(
-                "SELECT count(*) FROM kb_facts WHERE checked IS NULL"
-            ),
+            "facts_without_checked_date": count("SELECT count(*) FROM kb_facts WHERE checked IS NULL"),
         }

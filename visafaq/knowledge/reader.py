@@ -42,9 +42,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class KnowledgeError(Exception):
@@ -145,9 +143,7 @@ SECTIONS = (
 )
 
 
-def _parse_file(
-    path: Path, display: str, problems: list[Problem]
-) -> tuple[KnowledgeFile, _LineMap] | None:
+def _parse_file(path: Path, display: str, problems: list[Problem]) -> tuple[KnowledgeFile, _LineMap] | None:
     text = path.read_text(encoding="utf-8")
     lines = _LineMap()
     loader = _Loader(text)
@@ -166,9 +162,7 @@ def _parse_file(
         return KnowledgeFile(), lines
     lines.record(node)
     if not isinstance(data, dict):
-        problems.append(
-            Problem(display, lines.line_of(()), "", "the file must be a mapping of sections")
-        )
+        problems.append(Problem(display, lines.line_of(()), "", "the file must be a mapping of sections"))
         return None
     try:
         return KnowledgeFile.model_validate(data), lines
@@ -178,9 +172,7 @@ def _parse_file(
             message = detail["msg"]
             if detail["type"] == "extra_forbidden":
                 message = "unknown field (check its spelling)"
-            problems.append(
-                Problem(display, lines.line_of(location), _field_name(location), message)
-            )
+            problems.append(Problem(display, lines.line_of(location), _field_name(location), message))
         return None
 
 
@@ -224,9 +216,7 @@ def read_knowledge(directory: Path) -> KnowledgeBase:
     return base
 
 
-def _check_references(
-    base: KnowledgeBase, origins: dict[tuple[str, str], _Origin]
-) -> Iterator[Problem]:
+def _check_references(base: KnowledgeBase, origins: dict[tuple[str, str], _Origin]) -> Iterator[Problem]:
     def missing(
         section: str, record_id: str, field_: str, kind: str, wanted: str, known: Iterable[str]
     ) -> Iterator[Problem]:
@@ -256,22 +246,16 @@ def _check_references(
         for name in fact.placeholders():
             yield from missing("facts", fact.id, "text", "parameter in {…}", name, base.parameters)
         if fact.superseded_by:
-            yield from missing(
-                "facts", fact.id, "superseded_by", "fact", fact.superseded_by, base.facts
-            )
+            yield from missing("facts", fact.id, "superseded_by", "fact", fact.superseded_by, base.facts)
     for rule in base.rules.values():
         for index, name in enumerate(rule.parameters):
-            yield from missing(
-                "rules", rule.id, f"parameters[{index}]", "parameter", name, base.parameters
-            )
+            yield from missing("rules", rule.id, f"parameters[{index}]", "parameter", name, base.parameters)
         for name in PLACEHOLDER.findall(rule.text):
             yield from missing("rules", rule.id, "text", "parameter in {…}", name, base.parameters)
     for section in ("facts", "checklists", "statuses", "rules"):
         for record in getattr(base, section).values():
             for index, source in enumerate(record.sources):
-                yield from missing(
-                    section, record.id, f"sources[{index}]", "source", source, base.sources
-                )
+                yield from missing(section, record.id, f"sources[{index}]", "source", source, base.sources)
     for parameter in base.parameters.values():
         for number, version in enumerate(parameter.versions):
             for index, source in enumerate(version.sources):

@@ -65,7 +65,7 @@ def content_hash(base: KnowledgeBase) -> str:
 
 
 def _columns(row_class: type[Base]) -> set[str]:
-    return {column.key for column in row_class.__table__.columns}  # type: ignore[attr-defined]
+    return {column.key for column in row_class.__table__.columns}
 
 
 def _row_values(record: BaseModel, row_class: type[Base]) -> dict[str, Any]:
@@ -104,9 +104,7 @@ def load(engine: Engine, base: KnowledgeBase) -> dict[str, int]:
                 ).scalar_one()
                 _cite(session, "parameter_version", str(version_id), version.sources)
         _index_facts(session, base)
-        session.add(
-            LoadRow(loaded_at=datetime.now(UTC), content_hash=content_hash(base), counts=counts)
-        )
+        session.add(LoadRow(loaded_at=datetime.now(UTC), content_hash=content_hash(base), counts=counts))
     return counts
 
 
@@ -136,10 +134,7 @@ def _clear(session: Session) -> None:
 def _cite(session: Session, kind: str, record_id: str, sources: list[str]) -> None:
     session.execute(
         insert(CitationRow),
-        [
-            {"kind": kind, "record": record_id, "position": i, "source": s}
-            for i, s in enumerate(sources)
-        ],
+        [{"kind": kind, "record": record_id, "position": i, "source": s} for i, s in enumerate(sources)],
     )
 
 
@@ -149,10 +144,7 @@ def _index_facts(session: Session, base: KnowledgeBase) -> None:
         return
     session.execute(
         text("INSERT INTO kb_fact_search (fact_id, text, keywords) VALUES (:id, :text, :keywords)"),
-        [
-            {"id": f.id, "text": f.text, "keywords": " ".join(f.keywords)}
-            for f in base.facts.values()
-        ],
+        [{"id": f.id, "text": f.text, "keywords": " ".join(f.keywords)} for f in base.facts.values()],
     )
 
 
@@ -214,9 +206,7 @@ def dump_json(base: KnowledgeBase) -> str:
     """A stable JSON rendering: what the load hashes, and what tests compare in and out."""
     return json.dumps(
         {
-            section: {
-                k: v.model_dump(mode="json") for k, v in sorted(getattr(base, section).items())
-            }
+            section: {k: v.model_dump(mode="json") for k, v in sorted(getattr(base, section).items())}
             for section in SECTIONS
         },
         sort_keys=True,

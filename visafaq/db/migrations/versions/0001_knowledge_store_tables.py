@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -121,9 +120,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["programme"], ["kb_programmes.id"], name=op.f("fk_kb_facts_programme_kb_programmes")
         ),
-        sa.ForeignKeyConstraint(
-            ["topic"], ["kb_topics.id"], name=op.f("fk_kb_facts_topic_kb_topics")
-        ),
+        sa.ForeignKeyConstraint(["topic"], ["kb_topics.id"], name=op.f("fk_kb_facts_topic_kb_topics")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_facts")),
     )
     with op.batch_alter_table("kb_facts", schema=None) as batch_op:
@@ -177,9 +174,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_parameter_versions")),
     )
     with op.batch_alter_table("kb_parameter_versions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_kb_parameter_versions_parameter"), ["parameter"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_kb_parameter_versions_parameter"), ["parameter"], unique=False)
 
     # ### end Alembic commands ###
     _create_fact_search()

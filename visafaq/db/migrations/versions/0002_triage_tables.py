@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -36,9 +35,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_triage_handoffs_conversation_id"), ["conversation_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_triage_handoffs_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_triage_handoffs_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_triage_handoffs_status"), ["status"], unique=False)
 
     op.create_table(
@@ -60,9 +57,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_triage_unanswered_conversation_id"), ["conversation_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_triage_unanswered_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_triage_unanswered_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_triage_unanswered_reason"), ["reason"], unique=False)
 
     # ### end Alembic commands ###
