@@ -32,9 +32,7 @@ class ActionAnswer(Action):
     def name(self) -> str:
         return "action_answer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = intent_of(tracker)
         topic = topic_of_intent(intent) or tracker.get_slot("topic")
         # A follow-up re-asks the last question for another programme: rank by its words.

@@ -33,9 +33,7 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         question = question_before_handoff(tracker) or str(tracker.latest_message.get("text") or "")
         try:
             ticket = request_handoff(engine(), asked(tracker, question))

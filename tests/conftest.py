@@ -22,9 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def postgres_required() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"} or bool(
-        os.environ.get("VISAFAQ_REQUIRE_POSTGRES")
-    )
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"} or bool(os.environ.get("VISAFAQ_REQUIRE_POSTGRES"))
 
 
 def _postgres_admin_url() -> str:

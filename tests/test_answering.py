@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.answering import Answerer, format_day, intent_payload
+from visafaq.answering import Answerer, intent_payload
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
 from visafaq.knowledge.queries import KnowledgeStore
 from visafaq.knowledge.reader import read_knowledge
+from visafaq.wording import format_day
 
 FIXTURE = Path(__file__).parent / "knowledge" / "fixture"
 TODAY = date(2026, 11, 24)

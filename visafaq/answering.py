@@ -16,6 +16,7 @@ from typing import Protocol
 from visafaq.eligibility.verdict import Outcome, Verdict
 from visafaq.knowledge.documents import Programme, Source, SourceKind
 from visafaq.knowledge.queries import FactAnswer, KnowledgeStore
+from visafaq.wording import format_day
 
 #: How many facts make one answer: enough to be useful, few enough to read on a phone.
 MAX_FACTS = 3
@@ -27,14 +28,7 @@ PROGRAMME_ORDER = ("titp", "esd", "ssw", "gijinkoku", "internship", "general")
 #: Topics offered when someone names a programme but no question.
 STARTER_TOPICS = ("overview", "applicant_requirements", "documents", "duration")
 #: Topics where a programme's coming end changes the answer for someone planning to apply.
-PLANNING_TOPICS = frozenset(
-    {"overview", "applicant_requirements", "application_steps", "duration", "stages", "quota"}
-)
-
-
-def format_day(day: date) -> str:
-    """'24 November 2026': no day/month order to misread."""
-    return f"{day.day} {day:%B %Y}"
+PLANNING_TOPICS = frozenset({"overview", "applicant_requirements", "application_steps", "duration", "stages", "quota"})
 
 
 @dataclass(frozen=True)
@@ -166,9 +160,7 @@ class Answerer:
         candidates = candidates if candidates is not None else self.programmes_with(topic_id, on)
         if not candidates:
             return self.nothing_on(None, topic_id, on)
-        buttons = tuple(
-            Button(self.programme_name(p), intent_payload("inform", programme=p)) for p in candidates
-        )
+        buttons = tuple(Button(self.programme_name(p), intent_payload("inform", programme=p)) for p in candidates)
         return Reply(
             text=f"Which visa or programme is your question about ({self.topic_title(topic_id).lower()})?",
             buttons=buttons,
@@ -193,9 +185,7 @@ class Answerer:
         """Say plainly that the store has nothing, offer what it has and a person."""
         subject = self.topic_title(topic_id).lower()
         if programme_id:
-            text = (
-                f"I don't have information about {subject} for the {self.programme_name(programme_id)} yet."
-            )
+            text = f"I don't have information about {subject} for the {self.programme_name(programme_id)} yet."
         else:
             text = f"I don't have information about {subject} yet."
         buttons = [Button("Talk to staff", intent_payload("request_human"))]
@@ -231,10 +221,7 @@ class Answerer:
                 f"{format_day(programme.ends)}; new entrants go through {then}."
             )
         return (
-            (
-                f"Note: the {programme.short_name} programme ends on {format_day(programme.ends)} "
-                f"and {then} replaces it."
-            )
+            (f"Note: the {programme.short_name} programme ends on {format_day(programme.ends)} and {then} replaces it.")
             if (programme.ends - on).days <= 366
             else None
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from visafaq import settings
+from visafaq.cli_eligibility import add_eligibility_parser
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import queries, store
 from visafaq.knowledge.reader import KnowledgeError, read_knowledge
@@ -98,9 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="visafaq", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    kb = commands.add_parser("kb", help="the knowledge store").add_subparsers(
-        dest="kb_command", required=True
-    )
+    kb = commands.add_parser("kb", help="the knowledge store").add_subparsers(dest="kb_command", required=True)
     for name, handler, help_text in (
         ("check", _kb_check, "validate knowledge/ without loading it"),
         ("load", _kb_load, "validate knowledge/ and load it into the database (one transaction)"),
@@ -112,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         if name == "stats":
             sub.add_argument("--json", action="store_true", help="one JSON object")
+
+    add_eligibility_parser(commands)
 
     run = commands.add_parser("run", help="start the action server and the Rasa server (make run)")
     run.set_defaults(handler=_run)

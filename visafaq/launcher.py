@@ -168,9 +168,7 @@ class Assistant:
         )
         self.processes.append(Process(name, popen, log_path))
 
-    def _wait_ready(
-        self, name: str, url: str, timeout: float, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def _wait_ready(self, name: str, url: str, timeout: float, headers: Mapping[str, str] | None = None) -> None:
         process = next(p for p in self.processes if p.name == name)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

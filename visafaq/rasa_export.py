@@ -46,7 +46,7 @@ def topic_rules(base: KnowledgeBase) -> str:
 # --- eligibility inputs -> slots ------------------------------------------------------------
 
 
-def _base_type(annotation: Any) -> Any:
+def base_type(annotation: Any) -> Any:
     """`int | None` -> int; `Stage | None` -> Stage."""
     if get_origin(annotation) in (Union, UnionType):
         options = [arg for arg in get_args(annotation) if arg is not type(None)]
@@ -62,7 +62,7 @@ def input_fields(models: list[type[BaseModel]]) -> Iterator[tuple[str, Any, str]
             if name in seen:
                 continue
             seen.add(name)
-            yield name, _base_type(info.annotation), info.description or name.replace("_", " ")
+            yield name, base_type(info.annotation), info.description or name.replace("_", " ")
 
 
 def _when_asked(slot: str) -> list[dict[str, str]]:

@@ -86,9 +86,7 @@ def test_references_are_checked(knowledge: Path) -> None:
 
 
 def test_duplicate_ids_across_files(knowledge: Path) -> None:
-    (knowledge / "again.yml").write_text(
-        "topics:\n  - {id: quota, title: Again, description: D}\n", encoding="utf-8"
-    )
+    (knowledge / "again.yml").write_text("topics:\n  - {id: quota, title: Again, description: D}\n", encoding="utf-8")
     [problem] = problems_for(knowledge)
     # Files are read in name order, so the later file's record is the duplicate.
     assert problem == (
@@ -109,9 +107,7 @@ def test_overlapping_parameter_versions_are_rejected(knowledge: Path) -> None:
 def test_bracket_gaps_are_rejected(knowledge: Path) -> None:
     facts = knowledge / "facts.yml"
     facts.write_text(
-        facts.read_text(encoding="utf-8").replace(
-            "{min: 31, max: 50, value: 5}", "{min: 32, max: 50, value: 5}"
-        ),
+        facts.read_text(encoding="utf-8").replace("{min: 31, max: 50, value: 5}", "{min: 32, max: 50, value: 5}"),
         encoding="utf-8",
     )
     [problem] = problems_for(knowledge)

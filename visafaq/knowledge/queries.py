@@ -198,9 +198,7 @@ class KnowledgeStore:
             sources = self._sources_by_fact(session, [row.id for row in rows])
         return [self._answer(row, sources.get(row.id, ()), scores.get(row.id, 0.0), on) for row in rows]
 
-    def search(
-        self, question: str, on: date, *, programme: str | None = None, limit: int = 5
-    ) -> list[FactAnswer]:
+    def search(self, question: str, on: date, *, programme: str | None = None, limit: int = 5) -> list[FactAnswer]:
         """The facts that best match the question across every topic (optionally one programme)."""
         if not search_terms(question):
             return []
@@ -248,8 +246,7 @@ class KnowledgeStore:
         else:
             # bm25() is lower-is-better and negative for matches: negate so higher is better.
             statement = text(
-                "SELECT fact_id, -bm25(kb_fact_search) AS score FROM kb_fact_search "
-                "WHERE kb_fact_search MATCH :query"
+                "SELECT fact_id, -bm25(kb_fact_search) AS score FROM kb_fact_search WHERE kb_fact_search MATCH :query"
             )
             rows = session.execute(statement, {"query": " OR ".join(f'"{t}"' for t in terms)})
         return {fact_id: float(score) for fact_id, score in rows}

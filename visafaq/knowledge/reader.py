@@ -235,9 +235,7 @@ def _check_references(base: KnowledgeBase, origins: dict[tuple[str, str], _Origi
             )
     for section in ("facts", "parameters", "checklists", "statuses"):
         for record in getattr(base, section).values():
-            yield from missing(
-                section, record.id, "programme", "programme", record.programme, base.programmes
-            )
+            yield from missing(section, record.id, "programme", "programme", record.programme, base.programmes)
     for topic in base.topics.values():
         for index, follow_up in enumerate(topic.follow_ups):
             yield from missing("topics", topic.id, f"follow_ups[{index}]", "topic", follow_up, base.topics)

@@ -32,7 +32,7 @@ from visafaq.knowledge.documents import (
     Source,
     Topic,
 )
-from visafaq.knowledge.reader import SECTIONS, KnowledgeBase, read_knowledge
+from visafaq.knowledge.reader import SECTIONS, KnowledgeBase, KnowledgeError, read_knowledge
 from visafaq.knowledge.schema import (
     ChecklistRow,
     CitationRow,
@@ -177,9 +177,7 @@ def read(engine: Engine) -> KnowledgeBase:
                     values["sources"] = cited[(kind, values["id"])]
                 target[values["id"]] = model.model_validate(values)
         versions: dict[str, list[ParameterVersion]] = defaultdict(list)
-        for version_row in session.execute(
-            select(ParameterVersionRow).order_by(ParameterVersionRow.id)
-        ).scalars():
+        for version_row in session.execute(select(ParameterVersionRow).order_by(ParameterVersionRow.id)).scalars():
             values = _as_dict(version_row)
             parameter_id = values.pop("parameter")
             values["sources"] = cited[("parameter_version", str(values.pop("id")))]
@@ -195,6 +193,15 @@ def read(engine: Engine) -> KnowledgeBase:
 def last_load(engine: Engine) -> LoadRow | None:
     with transaction(engine) as session:
         return session.execute(select(LoadRow).order_by(LoadRow.id.desc()).limit(1)).scalar()
+
+
+def is_stale(engine: Engine, directory: Path) -> bool:
+    """True when the files differ from what was last loaded (or cannot be read at all)."""
+    latest = last_load(engine)
+    try:
+        return latest is None or latest.content_hash != content_hash(read_knowledge(directory))
+    except KnowledgeError:
+        return True
 
 
 def is_loaded(engine: Engine) -> bool:

@@ -37,9 +37,7 @@ def request_handoff(engine: Engine, asked: Asked) -> int:
     """Store a hand-off request (one open request per conversation); return its number."""
     with transaction(engine) as session:
         existing = session.execute(
-            select(HandoffRow).where(
-                HandoffRow.conversation_id == asked.conversation_id, HandoffRow.status != "closed"
-            )
+            select(HandoffRow).where(HandoffRow.conversation_id == asked.conversation_id, HandoffRow.status != "closed")
         ).scalar()
         if existing is not None:
             return existing.id

@@ -95,9 +95,7 @@ def upgrade() -> None:
         sa.Column("record", sa.String(length=120), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=120), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["source"], ["kb_sources.id"], name=op.f("fk_kb_citations_source_kb_sources")
-        ),
+        sa.ForeignKeyConstraint(["source"], ["kb_sources.id"], name=op.f("fk_kb_citations_source_kb_sources")),
         sa.PrimaryKeyConstraint("kind", "record", "position", name=op.f("pk_kb_citations")),
     )
     with op.batch_alter_table("kb_citations", schema=None) as batch_op:
@@ -117,9 +115,7 @@ def upgrade() -> None:
         sa.Column("checked", sa.Date(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["programme"], ["kb_programmes.id"], name=op.f("fk_kb_facts_programme_kb_programmes")
-        ),
+        sa.ForeignKeyConstraint(["programme"], ["kb_programmes.id"], name=op.f("fk_kb_facts_programme_kb_programmes")),
         sa.ForeignKeyConstraint(["topic"], ["kb_topics.id"], name=op.f("fk_kb_facts_topic_kb_topics")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_facts")),
     )

@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_triage_handoffs")),
     )
     with op.batch_alter_table("triage_handoffs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_triage_handoffs_conversation_id"), ["conversation_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_triage_handoffs_conversation_id"), ["conversation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_triage_handoffs_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_triage_handoffs_status"), ["status"], unique=False)
 
@@ -54,9 +52,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_triage_unanswered")),
     )
     with op.batch_alter_table("triage_unanswered", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_triage_unanswered_conversation_id"), ["conversation_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_triage_unanswered_conversation_id"), ["conversation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_triage_unanswered_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_triage_unanswered_reason"), ["reason"], unique=False)
 

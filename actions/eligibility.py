@@ -1,0 +1,150 @@
+"""Eligibility in conversation.
+
+- A topic question carrying figures ("I'm 17, can I join?") is answered at once with the check's
+  verdict (`verdict_for_question`, called by action_answer).
+- "Am I eligible?" runs eligibility_form, which asks only for what the eligibility engine still
+  reports missing (validate_eligibility_form decides the required slots each turn), takes
+  corrections ("actually I'm 19") and can be abandoned ("stop").
+- action_eligibility_verdict gives the verdict, its reasons and sources.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import knowledge, log, programme_slot, say_unavailable, send
+from visafaq import settings
+from visafaq.answering import verdict_reply
+from visafaq.eligibility.registry import CHECKS, evaluate
+from visafaq.eligibility.routes import check_for, inputs_from_entities, parse_number, status_for
+from visafaq.eligibility.verdict import Verdict
+from visafaq.rasa_export import input_fields
+
+
+def _input_kinds() -> dict[str, Any]:
+    return {name: kind for name, kind, _ in input_fields([c.inputs for c in CHECKS.values()])}
+
+
+INPUT_KINDS = _input_kinds()
+
+
+def known_inputs(tracker: Tracker, check: str, programme: str | None) -> dict[str, object]:
+    """The check's inputs the conversation already holds (slots), plus what follows from the
+    programme (the residence status for the family and permanent-residence rules)."""
+    fields = CHECKS[check].inputs.model_fields
+    known: dict[str, object] = {name: tracker.get_slot(name) for name in fields if tracker.get_slot(name) is not None}
+    if "status" in fields and "status" not in known:
+        entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
+        status = status_for(
+            programme,
+            str(entities.get("stage") or tracker.get_slot("stage") or ""),
+            str(entities.get("level") or ""),
+        )
+        if status:
+            known["status"] = status
+    return known
+
+
+def run_check(
+    tracker: Tracker,
+    check: str,
+    programme: str | None,
+    on: date,
+    extra: dict[str, object] | None = None,
+) -> Verdict:
+    inputs = {**known_inputs(tracker, check, programme), **(extra or {})}
+    relevant = {k: v for k, v in inputs.items() if k in CHECKS[check].inputs.model_fields}
+    return evaluate(check, relevant, on, knowledge().base)
+
+
+def verdict_for_question(tracker: Tracker, programme: str | None, topic: str, on: date) -> Any:
+    """A verdict reply when the question carries figures a check uses; None to answer from facts."""
+    check = check_for(programme, topic)
+    if check is None:
+        return None
+    given = {
+        k: v
+        for k, v in inputs_from_entities(tracker.latest_message.get("entities", [])).items()
+        if k in CHECKS[check].inputs.model_fields
+    }
+    if not given and check not in {"family"}:
+        return None
+    verdict = run_check(tracker, check, programme, on, given)
+    return verdict_reply(verdict, programme=programme, topic=topic)
+
+
+def slots_from_given(given: dict[str, object]) -> list[EventType]:
+    return [SlotSet(name, value) for name, value in given.items() if name in INPUT_KINDS]
+
+
+class ValidateEligibilityForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_eligibility_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        programme = programme_slot(tracker)
+        check = check_for(programme, tracker.get_slot("topic"))
+        if check is None:
+            return ["programme"]
+        try:
+            verdict = run_check(tracker, check, programme, settings.today())
+        except (SQLAlchemyError, LookupError, ValueError) as error:
+            log.error("eligibility form: %s: %s", type(error).__name__, error)
+            return []
+        # A decided "no" needs nothing more: ask nothing else and give the verdict.
+        return [] if verdict.outcome.value == "no" else list(verdict.missing)
+
+    async def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = await super().validate(dispatcher, tracker, domain)
+        cleaned: list[EventType] = []
+        for event in events:
+            if event.get("event") == "slot" and event.get("name") in INPUT_KINDS:
+                event = self._clean(dispatcher, str(event["name"]), event.get("value"))
+            elif event.get("event") == "slot" and event.get("name") == "programme":
+                programme = knowledge().programme_named(str(event.get("value") or ""))
+                event = SlotSet("programme", programme.id if programme else None)
+            cleaned.append(event)
+        return cleaned
+
+    def _clean(self, dispatcher: CollectingDispatcher, name: str, value: Any) -> EventType:
+        kind = INPUT_KINDS[name]
+        if value is None or kind is bool or (isinstance(kind, type) and issubclass(kind, Enum)):
+            return SlotSet(name, value)
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else (parse_number(str(value)))
+        if number is None or number < 0:
+            dispatcher.utter_message(response="utter_invalid_number")
+            return SlotSet(name, None)
+        return SlotSet(name, number)
+
+
+class ActionEligibilityVerdict(Action):
+    def name(self) -> str:
+        return "action_eligibility_verdict"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        programme = programme_slot(tracker)
+        topic = tracker.get_slot("topic")
+        check = check_for(programme, topic)
+        if check is None:
+            dispatcher.utter_message(response="utter_what_can_i_do")
+            return []
+        try:
+            verdict = run_check(tracker, check, programme, settings.today())
+            send(dispatcher, verdict_reply(verdict, programme=programme, topic=topic))
+        except (SQLAlchemyError, LookupError, ValueError) as error:
+            say_unavailable(dispatcher, "action_eligibility_verdict", error)
+        return []

@@ -1,0 +1,87 @@
+"""Verdicts that explain themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from visafaq.knowledge.documents import Source
+
+
+class Outcome(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    id: str
+    title: str
+    publisher: str
+    url: str | None
+    checked: date
+
+    @classmethod
+    def of(cls, source: Source) -> SourceRef:
+        return cls(source.id, source.title, source.publisher, source.url, source.checked)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "url": self.url,
+            "checked": self.checked.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule applied: did it pass, what was compared (in a sentence), and where the rule is from."""
+
+    rule: str
+    passed: bool
+    detail: str
+    sources: tuple[SourceRef, ...]
+
+    @property
+    def source(self) -> SourceRef | None:
+        return self.sources[0] if self.sources else None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "passed": self.passed,
+            "detail": self.detail,
+            "source": self.source.to_dict() if self.source else None,
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    on: date
+    outcome: Outcome
+    value: int | None
+    reasons: tuple[Reason, ...]
+    missing: tuple[str, ...]  # input names, in the order a conversation should ask for them
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "check": self.check,
+            "on": self.on.isoformat(),
+            "outcome": self.outcome.value,
+            "value": self.value,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "missing": list(self.missing),
+        }
+
+
+def decide(reasons: tuple[Reason, ...], missing: tuple[str, ...]) -> Outcome:
+    """Any failed rule decides no; otherwise anything missing leaves it unknown; otherwise yes."""
+    if any(not reason.passed for reason in reasons):
+        return Outcome.NO
+    return Outcome.UNKNOWN if missing else Outcome.YES
