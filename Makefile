@@ -59,7 +59,7 @@ lock: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy visafaq tests
+	$(VENV)/bin/mypy visafaq actions tests scripts/sample_clinc.py
 
 test-python: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
