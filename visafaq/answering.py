@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from typing import Protocol
 
 from visafaq.eligibility.verdict import Outcome, Verdict
 from visafaq.knowledge.documents import Programme, Source, SourceKind
-from visafaq.knowledge.queries import FactAnswer, KnowledgeStore
+from visafaq.knowledge.queries import FactAnswer, KnowledgeStore, search_terms
 from visafaq.wording import format_day
 
 #: How many facts make one answer: enough to be useful, few enough to read on a phone.
@@ -99,6 +100,22 @@ class Answerer:
     def __init__(self, store: KnowledgeStore) -> None:
         self.store = store
 
+    @cached_property
+    def _programme_words(self) -> frozenset[str]:
+        words: set[str] = set()
+        for programme in self.store.base.programmes.values():
+            for name in (programme.name, programme.short_name, *programme.aliases):
+                words.update(search_terms(name))
+        return frozenset(words)
+
+    def ranking_words(self, question: str, topic_id: str) -> str:
+        """The words of the question that can tell the topic's facts apart: without programme names
+        (the programme is already chosen) and the topic's own title words ("how many trainees").
+        Otherwise "trainee visa" would rank facts by how often they name the programme."""
+        topic = self.store.base.topics.get(topic_id)
+        generic = self._programme_words | set(search_terms(topic.title if topic else ""))
+        return " ".join(word for word in search_terms(question) if word not in generic)
+
     def topic_title(self, topic_id: str) -> str:
         topic = self.store.base.topics.get(topic_id)
         return topic.title if topic else topic_id.replace("_", " ")
@@ -120,9 +137,10 @@ class Answerer:
                 programme_id = candidates[0]
             else:
                 return self.ask_programme(topic_id, on, candidates)
-        facts = self.store.facts(programme_id, topic_id, on, question)
+        wording = self.ranking_words(question, topic_id)
+        facts = self.store.facts(programme_id, topic_id, on, wording)
         if not facts and programme_id != "general":
-            facts = self.store.facts("general", topic_id, on, question)
+            facts = self.store.facts("general", topic_id, on, wording)
         if not facts:
             return self.nothing_on(programme_id, topic_id, on)
         chosen = choose_facts(facts)

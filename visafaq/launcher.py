@@ -148,16 +148,12 @@ class Assistant:
         self._spawn("actions", self.action_server_command())
         self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
         self._spawn("rasa", self.rasa_command())
-        self._wait_ready(
-            "rasa",
-            f"http://127.0.0.1:{s.ports.rasa}/status",
-            timeout,
-            headers={"Authorization": f"Bearer {s.token}"},
-        )
+        # Rasa's token authentication reads the `token` query parameter.
+        self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout)
 
     def _spawn(self, name: str, command: list[str]) -> None:
         log_path = self.settings.var / f"{name}.log"
-        log_file = log_path.open("ab")
+        log_file = log_path.open("wb")  # one run per file: the tail shown on failure is this run's
         popen = subprocess.Popen(
             command,
             cwd=self.settings.root,
@@ -235,7 +231,7 @@ def run_forever(settings: Settings) -> int:
         f"\nvisafaq is running.\n"
         f"  REST:    curl -s -X POST http://localhost:{p.rasa}/webhooks/rest/webhook "
         f'-H \'Content-Type: application/json\' -d \'{{"sender": "me", "message": "hello"}}\'\n'
-        f"  Rasa HTTP API: http://localhost:{p.rasa} (Authorization: Bearer <RASA_TOKEN>)\n"
+        f"  Rasa HTTP API: http://localhost:{p.rasa} (add ?token=<RASA_TOKEN> to every request)\n"
         f"  Logs:    {settings.var}/rasa.log, {settings.var}/actions.log\n"
         f"Press Ctrl-C to stop.",
         flush=True,

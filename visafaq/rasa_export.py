@@ -65,12 +65,31 @@ def input_fields(models: list[type[BaseModel]]) -> Iterator[tuple[str, Any, str]
             yield name, base_type(info.annotation), info.description or name.replace("_", " ")
 
 
+def choices_from(model_fields: list[type[BaseModel]], name: str) -> str | None:
+    """The knowledge section an input's values come from (`json_schema_extra={"choices_from": ...}`)."""
+    for model in model_fields:
+        info = model.model_fields.get(name)
+        extra = info.json_schema_extra if info else None
+        if isinstance(extra, dict) and isinstance(extra.get("choices_from"), str):
+            return str(extra["choices_from"])
+    return None
+
+
 def _when_asked(slot: str) -> list[dict[str, str]]:
     return [{"active_loop": FORM, "requested_slot": slot}]
 
 
-def slot_definition(name: str, kind: Any, entity_for: dict[str, str]) -> dict[str, Any]:
+def slot_definition(
+    name: str, kind: Any, entity_for: dict[str, str], choices: list[str] | None = None
+) -> dict[str, Any]:
     mappings: list[dict[str, Any]] = []
+    if choices is not None:
+        return {
+            "type": "categorical",
+            "values": choices,
+            "influence_conversation": False,
+            "mappings": [{"type": "from_entity", "entity": name}],
+        }
     entity = entity_for.get(name)
     if entity:
         mappings.append({"type": "from_entity", "entity": entity})
@@ -103,9 +122,13 @@ def slot_definition(name: str, kind: Any, entity_for: dict[str, str]) -> dict[st
     return {"type": "any", "influence_conversation": False, "mappings": mappings}
 
 
-def ask_response(name: str, kind: Any, question: str) -> list[dict[str, Any]]:
+def ask_response(name: str, kind: Any, question: str, choices: dict[str, str] | None = None) -> list[dict[str, Any]]:
     response: dict[str, Any] = {"text": question}
-    if kind is bool:
+    if choices is not None:
+        response["buttons"] = [
+            {"title": title, "payload": f'/inform{{"{name}":"{value}"}}'} for value, title in choices.items()
+        ]
+    elif kind is bool:
         response["buttons"] = [
             {"title": "Yes", "payload": "/affirm"},
             {"title": "No", "payload": "/deny"},
@@ -121,13 +144,19 @@ def ask_response(name: str, kind: Any, question: str) -> list[dict[str, Any]]:
     return [response]
 
 
-def eligibility_domain(models: list[type[BaseModel]], entity_for: dict[str, str]) -> str:
+def eligibility_domain(models: list[type[BaseModel]], entity_for: dict[str, str], base: KnowledgeBase) -> str:
     slots: dict[str, Any] = {}
     responses: dict[str, Any] = {}
+    entities: list[str] = []
     for name, kind, question in input_fields(models):
-        slots[name] = slot_definition(name, kind, entity_for)
-        responses[f"utter_ask_{name}"] = ask_response(name, kind, question)
+        section = choices_from(models, name)
+        choices = {k: v.name for k, v in getattr(base, section).items()} if section else None
+        slots[name] = slot_definition(name, kind, entity_for, list(choices) if choices else None)
+        responses[f"utter_ask_{name}"] = ask_response(name, kind, question, choices)
+        if choices or (isinstance(kind, type) and issubclass(kind, Enum)):
+            entities.append(name)
     data = {
+        "entities": entities,
         "slots": slots,
         "responses": responses,
         # The required slots are decided at run time by validate_eligibility_form, from what the
@@ -164,6 +193,6 @@ def generated_files(base: KnowledgeBase, root: Path) -> dict[Path, str]:
     models = [check.inputs for check in CHECKS.values()]
     return {
         root / "domain" / "topics.yml": topics_domain(base),
-        root / "domain" / "eligibility.yml": eligibility_domain(models, ENTITY_FOR_INPUT),
+        root / "domain" / "eligibility.yml": eligibility_domain(models, ENTITY_FOR_INPUT, base),
         root / "data" / "general" / "topic_rules.yml": topic_rules(base),
     }

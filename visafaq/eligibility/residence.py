@@ -11,7 +11,9 @@ from visafaq.eligibility.verdict import Verdict
 
 class Family(Inputs):
     status: str | None = Field(
-        None, description="Which status of residence do you have (for example SSW (i) or Engineer)?"
+        None,
+        description="Which status of residence do you have?",
+        json_schema_extra={"choices_from": "statuses"},
     )
 
 

@@ -31,64 +31,13 @@ from visafaq.knowledge.schema import CitationRow, FactRow, SourceRow
 
 # Words that carry no topic: dropped before a full-text query so they do not dilute the ranking.
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "can",
-        "could",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "that",
-        "the",
-        "their",
-        "there",
-        "this",
-        "to",
-        "was",
-        "we",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "am",
-        "any",
-        "about",
-        "need",
-        "get",
-    ]
+    """
+    a about also am an and any are as at be been but by can could do does for from get had has have
+    he hello help her here hi his how i i'm if im in is it its just know like many may me much must
+    my need no now of ok okay on or our please question really she should so some still take tell
+    than thanks that the their them then there they this to too us very want was we what when where
+    which who will with would yes you your
+    """.split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
