@@ -34,6 +34,10 @@ class ActionAnswer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = intent_of(tracker)
+        if intent == "inform" and (tracker.active_loop or {}).get("name") == "eligibility_form":
+            # A correction during a check ("actually I'm 19"): the slot is already set and the form
+            # goes on from here; answering the old topic again would only interrupt it.
+            return []
         topic = topic_of_intent(intent) or tracker.get_slot("topic")
         # A follow-up re-asks the last question for another programme: rank by its words.
         question = user_text(tracker) if topic_of_intent(intent) else str(tracker.get_slot("question") or "")

@@ -22,9 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import knowledge, log, programme_slot, say_unavailable, send
 from visafaq import settings
-from visafaq.answering import verdict_reply
+from visafaq.answering import PROGRAMME_ORDER, Reply, verdict_reply
 from visafaq.eligibility.registry import CHECKS, evaluate
-from visafaq.eligibility.routes import check_for, inputs_from_entities, parse_number, status_for
+from visafaq.eligibility.routes import check_for, form_check_for, inputs_from_entities, parse_number, status_for
 from visafaq.eligibility.verdict import Verdict
 from visafaq.rasa_export import input_fields
 
@@ -65,24 +65,19 @@ def run_check(
     return evaluate(check, relevant, on, knowledge().base)
 
 
-def verdict_for_question(tracker: Tracker, programme: str | None, topic: str, on: date) -> Any:
-    """A verdict reply when the question carries figures a check uses; None to answer from facts."""
-    check = check_for(programme, topic)
-    if check is None:
+def verdict_for_question(tracker: Tracker, programme: str | None, topic: str, on: date) -> Reply | None:
+    """A verdict reply when the question carries figures a check uses; None to answer from facts.
+    With no programme named, the figures themselves can tell which one ("150 staff" and a quota)."""
+    entities = inputs_from_entities(tracker.latest_message.get("entities", []))
+    if not entities:
         return None
-    given = {
-        k: v
-        for k, v in inputs_from_entities(tracker.latest_message.get("entities", [])).items()
-        if k in CHECKS[check].inputs.model_fields
-    }
-    if not given and check not in {"family"}:
-        return None
-    verdict = run_check(tracker, check, programme, on, given)
-    return verdict_reply(verdict, programme=programme, topic=topic)
-
-
-def slots_from_given(given: dict[str, object]) -> list[EventType]:
-    return [SlotSet(name, value) for name, value in given.items() if name in INPUT_KINDS]
+    for candidate in [programme] if programme else PROGRAMME_ORDER:
+        check = check_for(candidate, topic)
+        given = {k: v for k, v in entities.items() if check and k in CHECKS[check].inputs.model_fields}
+        if check and given:
+            verdict = run_check(tracker, check, candidate, on, given)
+            return verdict_reply(verdict, programme=candidate, topic=topic)
+    return None
 
 
 class ValidateEligibilityForm(FormValidationAction):
@@ -97,7 +92,7 @@ class ValidateEligibilityForm(FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         programme = programme_slot(tracker)
-        check = check_for(programme, tracker.get_slot("topic"))
+        check = form_check_for(programme, tracker.get_slot("topic"))
         if check is None:
             return ["programme"]
         try:
@@ -138,7 +133,7 @@ class ActionEligibilityVerdict(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         programme = programme_slot(tracker)
         topic = tracker.get_slot("topic")
-        check = check_for(programme, topic)
+        check = form_check_for(programme, topic)
         if check is None:
             dispatcher.utter_message(response="utter_what_can_i_do")
             return []

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from typing import Protocol
 
 from visafaq.eligibility.verdict import Outcome, Verdict
@@ -256,7 +256,7 @@ def verdict_reply(verdict: Verdict, *, programme: str | None = None, topic: str 
     headline = {
         Outcome.YES: "Yes.",
         Outcome.NO: "No.",
-        Outcome.UNKNOWN: "I can't tell yet.",
+        Outcome.UNKNOWN: "I can't tell yet." if verdict.missing else "It depends.",
     }[verdict.outcome]
     if verdict.value is not None and verdict.outcome is Outcome.YES:
         headline = ""

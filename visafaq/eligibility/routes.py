@@ -44,6 +44,19 @@ def check_for(programme: str | None, topic: str | None) -> str | None:
     return DEFAULT_CHECK.get(programme)
 
 
+#: Checks about a company, not the person asking: "am I eligible?" never means these.
+COMPANY_CHECKS = frozenset({"titp-quota"})
+
+
+def form_check_for(programme: str | None, topic: str | None) -> str | None:
+    """The check an "am I eligible?" conversation runs: the last topic's, unless that is about the
+    company (a quota question has no "me" in it), then the programme's usual check."""
+    check = check_for(programme, topic)
+    if check in COMPANY_CHECKS and programme is not None:
+        return DEFAULT_CHECK.get(programme)
+    return check
+
+
 def status_for(programme: str | None, stage: str | None = None, level: str | None = None) -> str | None:
     """The residence status a programme (and stage or level) stands for, for the family and
     permanent-residence rules."""
