@@ -24,7 +24,7 @@ MODEL := models/visafaq.tar.gz
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 TRAINING_INPUTS := config.yml $(shell find data domain -name '*.yml' 2>/dev/null) $(SPACY_MODEL)/meta.json
 
-.PHONY: help setup lock lint test test-python kb nlp train domain run clean
+.PHONY: help setup lock lint test test-python test-rasa kb nlp train domain run clean
 
 help:
 	@echo "make run    start the assistant (sets up what is missing first)"
@@ -59,12 +59,22 @@ lock: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy visafaq actions tests scripts/sample_clinc.py
+	$(VENV)/bin/mypy visafaq actions tests scripts/sample_clinc.py scripts/check_nlu_results.py
 
 test-python: $(VENV)/.installed
 	$(VENV)/bin/pytest -q
 
-test: setup lint test-python
+# The assistant's own checks, with Rasa: data consistency, dialogue stories (any failed story fails
+# the build) and the held-out NLU set (intent accuracy must stay above NLU_MIN_ACCURACY).
+NLU_MIN_ACCURACY ?= 0.85
+test-rasa: $(MODEL)
+	$(RASA_ENV) $(RASA) data validate --domain domain --data data --config config.yml
+	$(RASA_ENV) $(RASA) test core --stories tests/stories --model $(MODEL) --out results/core \
+	  --fail-on-prediction-errors
+	$(RASA_ENV) $(RASA) test nlu --nlu tests/nlu --model $(MODEL) --out results/nlu
+	$(PY) scripts/check_nlu_results.py results/nlu $(NLU_MIN_ACCURACY)
+
+test: setup lint train test-rasa test-python
 
 kb: $(VENV)/.installed
 	$(VISAFAQ) kb load

@@ -1,0 +1,92 @@
+"""The real servers, started once for the end-to-end tests: the trained model, the action server and
+the Rasa server on free loopback ports, with a fresh SQLite knowledge store and tracker store."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from visafaq.db.engine import make_engine
+from visafaq.knowledge import store
+from visafaq.launcher import Assistant, Ports, Settings
+from visafaq.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    rasa_url: str
+    token: str
+    database_url: str
+    var: Path
+
+    def request(
+        self, path: str, body: bytes | None = None, method: str = "POST", content_type: str = "application/json"
+    ) -> Response:
+        request = urllib.request.Request(
+            f"{self.rasa_url}{path}", data=body, method=method, headers={"Content-Type": content_type}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Response(response.status, response.read().decode("utf-8"))
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.read().decode("utf-8", errors="replace"))
+
+    def say(self, sender: str, message: str) -> list[dict[str, object]]:
+        response = self.request("/webhooks/rest/webhook", json.dumps({"sender": sender, "message": message}).encode())
+        assert response.status == 200, response.body
+        replies = response.json()
+        assert isinstance(replies, list)
+        return replies
+
+    def alive(self) -> bool:
+        return self.request("/", method="GET").status == 200
+
+
+def texts(replies: list[dict[str, object]]) -> str:
+    return "\n".join(str(reply.get("text", "")) for reply in replies)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    model = PROJECT_ROOT / "models" / "visafaq.tar.gz"
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: `make test` trains it first (make train)")
+    var = tmp_path_factory.mktemp("e2e-var")
+    database_url = f"sqlite:///{var / 'visafaq.sqlite3'}"
+    store.load_directory(make_engine(database_url), PROJECT_ROOT / "knowledge")
+    settings = Settings(
+        ports=Ports(rasa=free_port(), actions=free_port(), web=free_port()),
+        token=secrets.token_urlsafe(16),
+        model=model,
+        var=var,
+        extra_env={"VISAFAQ_DATABASE_URL": database_url, "VISAFAQ_TODAY": "2026-11-24"},
+    )
+    assistant = Assistant(settings)
+    assistant.start(timeout=240)
+    try:
+        yield Server(f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, var)
+    finally:
+        assistant.stop()
