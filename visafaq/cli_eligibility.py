@@ -102,7 +102,7 @@ def render(verdict: Verdict) -> str:
         mark = "✓" if reason.passed else "✗"
         lines.append(f"  {mark} {reason.detail}  [{reason.rule}]")
         if reason.source:
-            where = f", {reason.source.url}" if reason.source.url else ""
+            where = f", {reason.source.address}" if reason.source.address else ""
             lines.append(
                 f"      source: {reason.source.title} ({reason.source.publisher}{where}), "
                 f"checked {format_day(reason.source.checked)}"

@@ -85,8 +85,14 @@ def test_family_by_status(run: Run, status: str, outcome: Outcome) -> None:
 
 
 def test_family_unknown_status_is_an_input_error(run: Run) -> None:
-    with pytest.raises(ValueError, match="unknown status 'tourist'"):
+    with pytest.raises(InputError, match="unknown status 'tourist'"):
         run("family", status="tourist")
+
+
+def test_family_asks_for_the_status_and_names_it(run: Run) -> None:
+    assert run("family").missing == ("status",)
+    verdict = run("family", status="ssw-1")
+    assert verdict.reasons[0].detail.startswith("With Specified Skilled Worker (i), your spouse and children")
 
 
 def test_permanent_residence_counts_only_work_years(run: Run) -> None:
@@ -105,3 +111,59 @@ def test_bad_inputs_are_reported(run: Run) -> None:
         run("no-such-check")
     with pytest.raises(InputError, match="Extra inputs"):
         run("titp-quota", staff=3)
+
+
+def test_ssw_asks_stage_then_field(run: Run) -> None:
+    assert run("ssw-transition").missing == ("completed_titp_stage",)
+    verdict = run("ssw-transition", completed_titp_stage="no3", same_field=True)
+    assert verdict.outcome is Outcome.YES and verdict.value is None
+    assert "skills test and Japanese test are waived" in verdict.reasons[0].detail
+
+
+def test_gijinkoku_asks_in_order_and_language_work_only_when_it_matters(run: Run) -> None:
+    assert run("gijinkoku").missing == (
+        "job_offer",
+        "qualifying_field",
+        "related_degree",
+        "pay_comparable_to_japanese",
+        "duties_match_category",
+    )
+    assert run("gijinkoku", related_degree=False).missing[2] == "experience_years"
+    assert "language_work" not in run("gijinkoku", related_degree=False, experience_years=10).missing
+    assert "language_work" in run("gijinkoku", related_degree=False, experience_years=9).missing
+
+
+def test_gijinkoku_detail_names_the_figures(run: Run) -> None:
+    verdict = run("gijinkoku", **GIJINKOKU_OK, related_degree=False, experience_years=2, language_work=True)
+    [background] = [r for r in verdict.reasons if r.rule == "gijinkoku.background"]
+    assert background.detail == (
+        "Without a related degree you need 3 years of experience for translation, interpretation or "
+        "language teaching; you have 2 years."
+    )
+
+
+def test_internship_in_the_long_vacation_asks_for_daily_hours(run: Run) -> None:
+    assert run("internship-permission", paid=True, during_long_vacation=True).missing == ("hours_per_day",)
+    assert run("internship-permission", paid=False, hours_per_week=40).outcome is Outcome.YES
+
+
+@pytest.mark.parametrize(
+    ("in_japan", "work", "outcome"),
+    [(10, 5, Outcome.YES), (9.9, 5, Outcome.NO), (10, 4.9, Outcome.NO), (15, 8, Outcome.YES)],
+)
+def test_permanent_residence_boundaries(run: Run, in_japan: float, work: float, outcome: Outcome) -> None:
+    assert run("permanent-residence", years_in_japan=in_japan, years_other_work=work).outcome is outcome
+
+
+def test_permanent_residence_names_what_does_not_count(run: Run) -> None:
+    verdict = run("permanent-residence", years_in_japan=10, years_other_work=5)
+    detail = verdict.reasons[1].detail
+    assert "Technical Intern Training" in detail and "Specified Skilled Worker (i)" in detail
+    assert "Specified Skilled Worker (ii)" not in detail.split("Not counted:")[1]
+
+
+def test_permanent_residence_counts_work_years_only_within_the_residence(run: Run) -> None:
+    verdict = run("permanent-residence", years_in_japan=4, years_other_work=6)
+    assert verdict.outcome is Outcome.NO
+    assert verdict.reasons[1].detail.startswith("Of those, 4 years on a work status count; 5 years are needed.")
+    assert not verdict.reasons[1].passed

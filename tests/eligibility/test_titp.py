@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from tests.eligibility.conftest import Run
+from visafaq.eligibility.registry import InputError, evaluate
 from visafaq.eligibility.verdict import Outcome
+from visafaq.knowledge.queries import ParameterNotInForceError
+from visafaq.knowledge.reader import KnowledgeBase
 
 OLD_TABLE_DAY = date(2017, 10, 31)
 NEW_TABLE_DAY = date(2017, 11, 1)
@@ -200,3 +205,110 @@ def test_no3_conditions_each_fail(run: Run) -> None:
         run("titp-next-stage", **{**NO3_READY, "done_no3_before": True, "returned_home_months": 2}).outcome
         is Outcome.NO
     )
+
+
+def test_quota_reasons_name_the_figures(run: Run) -> None:
+    verdict = run("titp-quota", full_time_staff=150, stage="no2", excellent=True)
+    assert [r.rule for r in verdict.reasons] == ["titp-quota.basic", "titp-quota.multiplier"]
+    assert verdict.reasons[0].detail.startswith("With 150 full-time staff the basic quota is 10")
+    assert "4 x 10 = 40" in verdict.reasons[1].detail
+
+
+def test_ordinary_no2_is_capped_at_twice_the_staff(run: Run) -> None:
+    verdict = run("titp-quota", full_time_staff=1, stage="no2")  # 2 x 3 = 6, but at most 2 x 1
+    assert verdict.value == 2 and verdict.reasons[-1].rule == "titp-quota.cap"
+    top = run("titp-quota", full_time_staff=2, stage="no3", excellent=True, supervising_excellent=True)
+    assert top.value == 6  # 6 x 3 = 18, but at most 3 x 2
+
+
+@pytest.mark.parametrize(
+    ("company", "supervisor", "named"),
+    [(False, False, "the company and the supervising organisation are not"), (True, False, "organisation is not")],
+)
+def test_no3_refusal_says_who_is_not_excellent(run: Run, company: bool, supervisor: bool, named: str) -> None:
+    verdict = run("titp-quota", full_time_staff=150, stage="no3", excellent=company, supervising_excellent=supervisor)
+    assert verdict.outcome is Outcome.NO and verdict.value is None
+    assert named in verdict.reasons[-1].detail
+
+
+def test_nursing_no3_also_needs_both_organisations_excellent(run: Run) -> None:
+    refused = run("titp-quota", full_time_staff=20, nursing_care=True, stage="no3", excellent=True)
+    assert refused.outcome is Outcome.NO and refused.value is None
+    allowed = run(
+        "titp-quota", full_time_staff=20, nursing_care=True, stage="no3", excellent=True, supervising_excellent=True
+    )
+    assert allowed.value == 6 and allowed.reasons[-1].rule == "titp-quota.nursing-later-stages"
+
+
+LAST_TITP_DAY, FIRST_ESD_DAY = date(2027, 3, 31), date(2027, 4, 1)
+
+
+def test_no_new_no1_quota_after_the_programme_ends(run: Run) -> None:
+    assert run("titp-quota", on=LAST_TITP_DAY, full_time_staff=150).value == 10
+    after = run("titp-quota", on=FIRST_ESD_DAY, full_time_staff=150)
+    assert after.outcome is Outcome.NO and after.value is None
+    assert after.reasons[0].rule == "titp-quota.programme-open"
+    assert "Employment for Skill Development" in after.reasons[0].detail
+    nursing = run("titp-quota", on=FIRST_ESD_DAY, full_time_staff=20, nursing_care=True)
+    assert nursing.outcome is Outcome.NO
+
+
+def test_later_stage_quota_after_the_end_is_for_trainees_already_in(run: Run) -> None:
+    verdict = run("titp-quota", on=FIRST_ESD_DAY, full_time_staff=150, stage="no2")
+    assert verdict.outcome is Outcome.YES and verdict.value == 20
+    first = verdict.reasons[0]
+    assert first.rule == "titp-quota.programme-open" and first.passed
+    assert "already in the programme" in first.detail
+
+
+def test_training_hours_of_zero_are_an_input_error(run: Run) -> None:
+    with pytest.raises(InputError, match="add up to zero"):
+        run("titp-training-time", required_hours=0, related_hours=0, peripheral_hours=0)
+
+
+def test_training_time_asks_for_every_kind_of_work(run: Run) -> None:
+    assert run("titp-training-time", related_hours=10).missing == ("required_hours", "peripheral_hours")
+
+
+@pytest.mark.parametrize(
+    ("required", "related", "peripheral", "failing"),
+    [
+        (50, 50, 0, []),  # required exactly 1/2, related exactly 1/2
+        (40, 60, 0, ["titp-training-time.required", "titp-training-time.related"]),
+        (2, 0, 1, []),  # peripheral exactly 1/3
+        (1, 0, 1, ["titp-training-time.peripheral"]),
+    ],
+)
+def test_training_time_share_boundaries(
+    run: Run, required: float, related: float, peripheral: float, failing: list[str]
+) -> None:
+    verdict = run("titp-training-time", required_hours=required, related_hours=related, peripheral_hours=peripheral)
+    assert [r.rule for r in verdict.reasons if not r.passed] == failing
+
+
+def test_next_stage_asks_about_no3_in_order(run: Run) -> None:
+    assert run("titp-next-stage").missing == ("current_stage",)
+    assert run("titp-next-stage", current_stage="no2").missing == (
+        "passed_grade3_practical_test",
+        "organisation_excellent",
+        "supervising_excellent",
+        "returned_home_months",
+        "occupation_allows_no3",
+        "done_no3_before",
+    )
+
+
+def test_next_stage_backwards_is_no(run: Run) -> None:
+    verdict = run("titp-next-stage", current_stage="no2", target_stage="no1")
+    assert verdict.outcome is Outcome.NO and verdict.reasons[0].rule == "titp-next-stage.in-order"
+
+
+def test_a_parameter_with_no_version_that_day_is_a_clear_error(base: KnowledgeBase) -> None:
+    parameter = base.parameters["titp.applicant.minimum_age"]
+    later = parameter.model_copy(
+        update={"versions": [v.model_copy(update={"starts": date(2030, 1, 1)}) for v in parameter.versions]}
+    )
+    shifted = replace(base, parameters={**base.parameters, parameter.id: later})
+    expected = re.escape("'titp.applicant.minimum_age' has no version in force on 2026-11-24")
+    with pytest.raises(ParameterNotInForceError, match=expected):
+        evaluate("titp-applicant", {"age": 20}, date(2026, 11, 24), shifted)

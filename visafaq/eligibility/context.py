@@ -15,9 +15,14 @@ from visafaq.knowledge.queries import ParameterNotInForceError
 from visafaq.knowledge.reader import KnowledgeBase
 
 
+class InputError(ValueError):
+    """The inputs do not fit the check (unknown name, wrong type, out of range, inconsistent)."""
+
+
 class UnknownRuleError(LookupError):
-    def __init__(self, rule_id: str) -> None:
-        super().__init__(f"rule {rule_id!r} is not in knowledge/rules.yml")
+    def __init__(self, rule_id: str, check: str | None = None) -> None:
+        where = f" for check {check!r}" if check else ""
+        super().__init__(f"rule {rule_id!r} is not in knowledge/rules.yml{where}")
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,12 @@ class Missing:
 
 @dataclass
 class Context:
+    """`check` is the check being run (None in unit tests of single rules): a rule of another
+    check is refused, so rules.yml's `check` field stays true."""
+
     base: KnowledgeBase
     on: date
+    check: str | None = None
     used_rules: set[str] = field(default_factory=set)
 
     def param(self, parameter_id: str) -> ParameterVersion:
@@ -57,8 +66,8 @@ class Context:
 
     def reason(self, rule_id: str, passed: bool, detail: str) -> Reason:
         rule = self.base.rules.get(rule_id)
-        if rule is None:
-            raise UnknownRuleError(rule_id)
+        if rule is None or (self.check is not None and rule.check != self.check):
+            raise UnknownRuleError(rule_id, self.check)
         self.used_rules.add(rule_id)
         sources = tuple(SourceRef.of(self.base.sources[s]) for s in rule.sources)
         return Reason(rule_id, passed, detail, sources)

@@ -58,11 +58,11 @@ def background(inputs: Gijinkoku, ctx: Context) -> RuleResult:
     if inputs.language_work is None:
         return Missing(("language_work",))
     needed = ctx.whole("gijinkoku.experience.min_years_language_work") if inputs.language_work else general
-    kind = "for translation, interpretation or language teaching " if inputs.language_work else ""
+    kind = " for translation, interpretation or language teaching" if inputs.language_work else ""
     return ctx.reason(
         "gijinkoku.background",
         inputs.experience_years >= needed,
-        f"Without a related degree you need {years(needed)} of experience {kind}; "
+        f"Without a related degree you need {years(needed)} of experience{kind}; "
         f"you have {years(inputs.experience_years)}.",
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from visafaq.eligibility.context import Context, verdict_of, years
+from visafaq.eligibility.context import Context, InputError, verdict_of, years
 from visafaq.eligibility.titp import Inputs
 from visafaq.eligibility.verdict import Verdict
 
@@ -23,7 +23,7 @@ def check_family(inputs: Family, ctx: Context) -> Verdict:
     status = ctx.base.statuses.get(inputs.status)
     if status is None:
         known = ", ".join(ctx.base.statuses)
-        raise ValueError(f"unknown status {inputs.status!r} (known: {known})")
+        raise InputError(f"status: unknown status {inputs.status!r} (known: {known})")
     may = status.family_may_accompany
     detail = (
         f"With {status.name}, your spouse and children can come to live with you."
@@ -75,11 +75,16 @@ def check_permanent_residence(inputs: PermanentResidence, ctx: Context) -> Verdi
         excluded = ""
         if inputs.years_titp_or_ssw1:
             excluded = f" Your {years(inputs.years_titp_or_ssw1)} as a technical intern or on SSW (i) do not count."
+        # The work years must fall within the continuous residence: no more of them count than that.
+        counted = inputs.years_other_work
+        if inputs.years_in_japan is not None and counted > inputs.years_in_japan:
+            counted = inputs.years_in_japan
+            excluded += f" Only the work years within your {years(inputs.years_in_japan)} in Japan count."
         reasons.append(
             ctx.reason(
                 "permanent-residence.work-years",
-                inputs.years_other_work >= needed,
-                f"Of those, {years(inputs.years_other_work)} on a work status count; {years(needed)} are needed."
+                counted >= needed,
+                f"Of those, {years(counted)} on a work status count; {years(needed)} are needed."
                 f"{excluded} Not counted: {', '.join(not_counting)}.",
             )
         )

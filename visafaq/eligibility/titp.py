@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from fractions import Fraction
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from visafaq.eligibility.context import (
     Context,
@@ -58,18 +59,25 @@ class TitpApplicant(Inputs):
     )
 
 
-def programme_open(inputs: BaseModel, ctx: Context) -> RuleResult:
+def _ended(ctx: Context) -> str | None:
+    """After Technical Intern Training's last day: a sentence saying so and naming its successor."""
     programme = ctx.base.programmes["titp"]
     if programme.ends is None or ctx.on <= programme.ends:
-        return None  # nothing to say while new entrants are taken
+        return None
     successor = ctx.base.programmes.get(programme.successor or "")
     then = successor.name if successor else "its successor"
-    return ctx.reason(
-        "titp-applicant.programme-open",
-        False,
+    return (
         f"Technical Intern Training took no new entrants after {format_day(programme.ends)}; "
-        f"new entrants go through {then}.",
+        f"new entrants go through {then}."
     )
+
+
+def programme_open(inputs: BaseModel, ctx: Context) -> RuleResult:
+    """On a day after the programme's end, nobody can start it (the successor's own rules apply)."""
+    ended = _ended(ctx)
+    if ended is None:
+        return None  # nothing to say while new entrants are taken
+    return ctx.reason("titp-applicant.programme-open", False, ended)
 
 
 def minimum_age(inputs: TitpApplicant, ctx: Context) -> RuleResult:
@@ -164,13 +172,50 @@ class TitpQuota(Inputs):
     )
 
 
+def _quota_after_end(inputs: TitpQuota, ctx: Context) -> Reason | None:
+    """After the programme's end no new No.1 trainees come in; trainees already in it are expected to
+    continue under the old rules (the transitional rules were pending when the sources were checked),
+    so No.2 and No.3 quotas are still computed, with a reason that says so."""
+    ended = _ended(ctx)
+    if ended is None:
+        return None
+    if inputs.stage is Stage.NO1:
+        return ctx.reason("titp-quota.programme-open", False, f"{ended} No new No.1 trainees can be accepted.")
+    return ctx.reason(
+        "titp-quota.programme-open",
+        True,
+        f"{ended} This {inputs.stage.label} quota concerns only trainees already in the programme, who are "
+        "expected to continue under its rules (the transitional rules were still pending when checked).",
+    )
+
+
+def _no3_not_allowed(inputs: TitpQuota, ctx: Context) -> Reason | None:
+    if inputs.stage is not Stage.NO3 or (inputs.excellent and inputs.supervising_excellent):
+        return None
+    rated = {"the company": inputs.excellent, "the supervising organisation": inputs.supervising_excellent}
+    missing = [who for who, excellent in rated.items() if not excellent]
+    return ctx.reason(
+        "titp-quota.no3-needs-excellent",
+        False,
+        "No.3 trainees can only be accepted when both the company and the supervising organisation are "
+        f"rated excellent; {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not.",
+    )
+
+
 def check_quota(inputs: TitpQuota, ctx: Context) -> Verdict:
+    """The value is the number of trainees the company may accept at the stage, on the day; the
+    outcome is yes when it can be computed, no when the stage is closed to the company."""
     if inputs.full_time_staff is None:
         return verdict_of("titp-quota", ctx, [], missing=["full_time_staff"])
-    if inputs.nursing_care:
-        return _nursing_quota(inputs, inputs.full_time_staff, ctx)
-    staff, stage = inputs.full_time_staff, inputs.stage
     reasons: list[Reason] = []
+    for reason in (_quota_after_end(inputs, ctx), _no3_not_allowed(inputs, ctx)):
+        if reason is not None:
+            reasons.append(reason)
+    if any(not reason.passed for reason in reasons):
+        return _verdict(ctx, reasons, None)
+    if inputs.nursing_care:
+        return _nursing_quota(inputs, inputs.full_time_staff, ctx, reasons)
+    staff, stage = inputs.full_time_staff, inputs.stage
     basic = ctx.scale("titp.quota.basic", staff)
     reasons.append(
         ctx.reason(
@@ -179,16 +224,6 @@ def check_quota(inputs: TitpQuota, ctx: Context) -> Verdict:
             f"With {staff} full-time staff the basic quota is {basic} (the table in force on {format_day(ctx.on)}).",
         )
     )
-    if stage is Stage.NO3 and not (inputs.excellent and inputs.supervising_excellent):
-        reasons.append(
-            ctx.reason(
-                "titp-quota.no3-needs-excellent",
-                False,
-                "No.3 trainees can only be accepted when both the company and the "
-                "supervising organisation are rated excellent.",
-            )
-        )
-        return _verdict(ctx, reasons, None)
     kind = "excellent" if inputs.excellent else "ordinary"
     multiplier = ctx.whole(f"titp.quota.multiplier.{kind}.{stage.value}")
     value = basic * multiplier
@@ -214,8 +249,7 @@ def check_quota(inputs: TitpQuota, ctx: Context) -> Verdict:
     return _verdict(ctx, reasons, value)
 
 
-def _nursing_quota(inputs: TitpQuota, workers: int, ctx: Context) -> Verdict:
-    reasons: list[Reason] = []
+def _nursing_quota(inputs: TitpQuota, workers: int, ctx: Context, reasons: list[Reason]) -> Verdict:
     first = ctx.scale("titp.quota.nursing.no1", workers)
     detail = f"With {workers} full-time care workers at the site, the No.1 quota is {first}"
     if inputs.excellent:
@@ -294,6 +328,13 @@ class TitpTrainingTime(Inputs):
     related_hours: float | None = Field(None, ge=0, description="How many hours of related work?")
     peripheral_hours: float | None = Field(None, ge=0, description="How many hours of peripheral work?")
 
+    @model_validator(mode="after")
+    def _some_time(self) -> Self:
+        hours = (self.required_hours, self.related_hours, self.peripheral_hours)
+        if all(h is not None for h in hours) and sum(h or 0 for h in hours) == 0:
+            raise ValueError("the training hours add up to zero: give the planned hours of each kind of work")
+        return self
+
 
 def check_training_time(inputs: TitpTrainingTime, ctx: Context) -> Verdict:
     hours = {
@@ -304,9 +345,7 @@ def check_training_time(inputs: TitpTrainingTime, ctx: Context) -> Verdict:
     unknown = tuple(name for name, value in hours.items() if value is None)
     if unknown:
         return verdict_of("titp-training-time", ctx, [], missing=unknown)
-    total = sum(Fraction(str(v)) for v in hours.values() if v is not None)
-    if total == 0:
-        raise ValueError("the training hours add up to zero")
+    total = sum(Fraction(str(v)) for v in hours.values() if v is not None)  # above zero: see the model
 
     def share(name: str) -> Fraction:
         value = hours[name]
@@ -314,7 +353,7 @@ def check_training_time(inputs: TitpTrainingTime, ctx: Context) -> Verdict:
         return Fraction(str(value)) / total
 
     def percent(value: Fraction) -> str:
-        return f"{float(value) * 100:.0f}%"
+        return f"{float(value):.0%}"
 
     reasons: list[Reason] = []
     for name, parameter, rule_id, at_least, label in (

@@ -17,15 +17,24 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class SourceRef:
+    """A rule's source as a reader cites it. `url` is the web address; a seed guide has none and is
+    named by its `file` instead (kept out of the JSON's `url`, which chat replies turn into links)."""
+
     id: str
     title: str
     publisher: str
     url: str | None
     checked: date
+    file: str | None = None
 
     @classmethod
     def of(cls, source: Source) -> SourceRef:
-        return cls(source.id, source.title, source.publisher, source.url, source.checked)
+        return cls(source.id, source.title, source.publisher, source.url, source.checked, source.file)
+
+    @property
+    def address(self) -> str | None:
+        """Where to read it: the web address, or the seed guide's file."""
+        return self.url or self.file
 
     def to_dict(self) -> dict[str, str | None]:
         return {
