@@ -32,6 +32,7 @@ help:
 	@echo "make setup  create .venv (Python 3.12) and .venv-rasa (Python 3.10) from the lock files"
 	@echo "make lock   re-resolve requirements/*.lock (only when changing dependencies)"
 	@echo "make kb     validate and load knowledge/ into the database"
+	@echo "make bench  measure accuracy, out-of-scope detection, latency, memory (writes benchmarks/RESULTS.md)"
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
 
@@ -52,7 +53,7 @@ $(RASA_VENV)/.installed: requirements/rasa.lock $(VENV)/.installed
 
 lock: $(VENV)/.installed
 	$(UV) pip compile --quiet --python-version 3.12 --python-platform x86_64-manylinux_2_28 \
-	  --generate-hashes --extra dev pyproject.toml -o requirements/app.lock
+	  --generate-hashes --extra dev --extra bench pyproject.toml -o requirements/app.lock
 	$(UV) pip compile --quiet --python-version 3.10 --python-platform x86_64-manylinux_2_28 \
 	  --generate-hashes requirements/rasa.in -o requirements/rasa.lock
 
@@ -100,3 +101,5 @@ run: setup kb train
 
 clean:
 	rm -rf var/ models/ .pytest_cache .mypy_cache .ruff_cache
+
+include benchmarks/bench.mk

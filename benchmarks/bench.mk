@@ -1,0 +1,52 @@
+# Benchmarks: `make bench` measures answer accuracy (against TF-IDF, BM25 and all-MiniLM-L6-v2
+# baselines), out-of-scope detection on CLINC150, REST latency, start-up, memory and training time,
+# then writes benchmarks/RESULTS.md and benchmarks/results/ (JSON and PNG).
+#
+# Included by the Makefile after its own variables (VENV, PY, UV, MODEL, RASA_VENV):
+#     include benchmarks/bench.mk
+#
+# A third environment, .venv-bench (Python 3.11), runs only benchmarks/embed.py: the PyTorch CPU wheel
+# available here is built for Python 3.11, and the default index's torch is the CUDA build. It is
+# installed with --no-deps from the exact list in requirements/bench-embed.txt.
+# The bench scripts themselves run in .venv, whose lock (requirements/app.lock) includes the `bench` extra.
+
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+# Answers are given as of this day, so that results do not drift with the calendar.
+BENCH_TODAY ?= 2026-11-24
+# Safety nets around each step, in seconds (each script also bounds its own loops and waits).
+BENCH_ACCURACY_TIMEOUT ?= 10800
+BENCH_LATENCY_TIMEOUT ?= 5400
+BENCH_REPORT_TIMEOUT ?= 300
+BENCH_RUN = VISAFAQ_TODAY=$(BENCH_TODAY) timeout --signal=TERM --kill-after=60
+
+.PHONY: bench bench-env bench-accuracy bench-latency bench-report
+
+bench-env: $(BENCH_VENV)/.installed
+
+# The stamp makes bench-env a no-op while the requirements are unchanged.
+$(BENCH_VENV)/.installed: requirements/bench-embed.txt
+	@PY311=$$(scripts/find-python 3.11); \
+	  [ -x $(BENCH_PY) ] || "$$PY311" -m venv $(BENCH_VENV)
+	@echo '*' > $(BENCH_VENV)/.gitignore
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+	  -r requirements/bench-embed.txt
+	$(BENCH_PY) -m pip check
+	@touch $@
+
+BENCH_NEEDS := $(VENV)/.installed $(BENCH_VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
+
+# In order, in one recipe, so that `make -j` cannot run them side by side.
+bench: $(BENCH_NEEDS)
+	$(BENCH_RUN) $(BENCH_ACCURACY_TIMEOUT) $(PY) benchmarks/accuracy.py
+	$(BENCH_RUN) $(BENCH_LATENCY_TIMEOUT) $(PY) benchmarks/latency.py
+	$(BENCH_RUN) $(BENCH_REPORT_TIMEOUT) $(PY) benchmarks/report.py
+
+bench-accuracy: $(BENCH_NEEDS)
+	$(BENCH_RUN) $(BENCH_ACCURACY_TIMEOUT) $(PY) benchmarks/accuracy.py
+
+bench-latency: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
+	$(BENCH_RUN) $(BENCH_LATENCY_TIMEOUT) $(PY) benchmarks/latency.py
+
+bench-report: $(VENV)/.installed
+	$(BENCH_RUN) $(BENCH_REPORT_TIMEOUT) $(PY) benchmarks/report.py
