@@ -74,3 +74,53 @@ def test_helpers() -> None:
     assert format_day(date(2027, 3, 1)) == "1 March 2027"
     assert intent_payload("ask_documents", programme="ssw") == '/ask_documents{"programme": "ssw"}'
     assert intent_payload("request_human") == "/request_human"
+
+
+@pytest.fixture(scope="module")
+def product_answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    """The answerer over the real knowledge/ (what users get), loaded once for the module."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kb') / 'visafaq.sqlite3'}")
+    store.load(engine, read_knowledge(Path(__file__).resolve().parent.parent / "knowledge"))
+    return Answerer(KnowledgeStore(engine))
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "programme"),
+    [
+        # A cue word of one programme decides among those with facts on the topic.
+        ("our No.2 people want their wives to join them", "family", "titp"),
+        ("my university lets me work part-time job, what is the limit", "paid_work", "internship"),
+        ("as a programmer can my family come with me", "family", "gijinkoku"),
+    ],
+)
+def test_a_question_that_names_no_programme_is_answered_for_the_one_its_words_point_to(
+    product_answerer: Answerer, question: str, topic: str, programme: str
+) -> None:
+    reply = product_answerer.answer(None, topic, question, TODAY)
+    assert reply.answered and reply.programme == programme
+    # The guess is said, so that a reader who meant another programme notices.
+    assert reply.text.startswith(f"For the {product_answerer.programme_name(programme)}: ")
+
+
+def test_a_question_with_no_clue_still_asks_which_programme(product_answerer: Answerer) -> None:
+    reply = product_answerer.answer(None, "family", "can my family come", TODAY)
+    assert reply.programme is None and reply.text.startswith("Which visa or programme")
+    assert len(reply.buttons) > 1
+
+
+def test_cues_match_whole_words_in_any_width(product_answerer: Answerer) -> None:
+    everyone = ["titp", "ssw", "gijinkoku", "internship", "general"]
+    assert product_answerer.cued_programmes("ＮＯ．２ please", everyone) == ["titp"]
+    assert product_answerer.cued_programmes("a studentship", everyone) == []
+    # "intern" (student internship) inside "technical intern" (TITP) is TITP's.
+    assert product_answerer.cued_programmes("technical intern rules", everyone) == ["titp"]
+    assert product_answerer.cued_programmes("an intern at a university", everyone) == ["internship"]
+
+
+def test_a_shared_notion_gives_way_to_a_programme_cue(product_answerer: Answerer) -> None:
+    everyone = ["titp", "ssw", "gijinkoku", "internship", "general"]
+    assert product_answerer.cued_programmes("the COE for a trainee", everyone) == ["titp", "general"]
+    reply = product_answerer.answer(None, "paid_work", "a student's permission for activity outside status", TODAY)
+    assert reply.programme == "internship"
+    reply = product_answerer.answer(None, "paid_work", "what is permission for activity outside status", TODAY)
+    assert reply.programme == "general"

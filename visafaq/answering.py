@@ -8,6 +8,8 @@ the Reply that comes back. Everything that decides what to say is tested without
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,8 +28,13 @@ DEFAULT_FACTS = 2
 MAX_BUTTONS = 3
 #: Programmes offered first when asking "which programme?" (the order people most often need them).
 PROGRAMME_ORDER = ("titp", "esd", "ssw", "gijinkoku", "internship", "general")
+#: The programme that gathers notions shared by all the others (CoE, residence card, where to get help).
+GENERAL = "general"
 #: Topics offered when someone names a programme but no question.
 STARTER_TOPICS = ("overview", "applicant_requirements", "documents", "duration")
+#: An unnamed programme is guessed from the question's words only when its facts match this many times
+#: better than the next programme's: a near tie asks instead of guessing.
+CLEAR_LEAD = 1.5
 #: Topics where a programme's coming end changes the answer for someone planning to apply.
 PLANNING_TOPICS = frozenset({"overview", "applicant_requirements", "application_steps", "duration", "stages", "quota"})
 
@@ -54,6 +61,11 @@ class Reply:
     programme: str | None = None
     topic: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
+
+
+def normalised(text: str) -> str:
+    """Lowercase, full-width forms folded (ＮＯ．２ is No.2), runs of spaces as one."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 class Citable(Protocol):
@@ -129,14 +141,59 @@ class Answerer:
         have = {fact.programme for fact in self.store.facts(None, topic_id, on)}
         return [p for p in PROGRAMME_ORDER if p in have]
 
+    def guess_programme(self, topic_id: str, question: str, on: date, candidates: list[str]) -> str | None:
+        """The programme a question means without naming it, or None when its words do not tell.
+
+        The programme's cue words decide first ("No.2" is Technical Intern Training, "my university" a
+        student's question); among several cued programmes, or none, the one whose facts on the topic
+        match the question's words clearly best."""
+        if len(candidates) == 1:
+            return candidates[0]
+        cued = self.cued_programmes(question, candidates)
+        if len(cued) > 1 and GENERAL in cued:
+            cued.remove(GENERAL)  # shared notions (CoE, residence card) appear in every programme's questions
+        if len(cued) == 1:
+            return cued[0]
+        pool = cued or candidates
+        best: dict[str, float] = {}
+        for fact in self.store.facts(None, topic_id, on, self.ranking_words(question, topic_id)):
+            if fact.programme in pool and fact.score > 0:
+                best[fact.programme] = max(best.get(fact.programme, 0.0), fact.score)
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        if ranked and (len(ranked) == 1 or ranked[0][1] >= CLEAR_LEAD * ranked[1][1]):
+            return ranked[0][0]
+        return None
+
+    def cued_programmes(self, question: str, candidates: list[str]) -> list[str]:
+        """The candidates whose cue words or names the question uses, as whole words. A match inside a
+        longer one of another programme does not count: "intern" in "technical intern" is not a
+        student internship."""
+        words = normalised(question)
+        spans: list[tuple[int, int, str]] = []
+        for programme_id in candidates:
+            programme = self.store.programme(programme_id)
+            if programme is None:
+                continue
+            for cue in {*programme.cues, *programme.aliases, programme.short_name}:
+                for match in re.finditer(rf"(?<!\w){re.escape(normalised(cue))}(?!\w)", words):
+                    spans.append((match.start(), match.end(), programme_id))
+        kept = {
+            programme_id
+            for start, end, programme_id in spans
+            if not any(s <= start and end <= e and (e - s) > (end - start) and p != programme_id for s, e, p in spans)
+        }
+        return [p for p in candidates if p in kept]
+
     def answer(self, programme_id: str | None, topic_id: str, question: str, on: date) -> Reply:
-        """Answer a topic question; ask which programme when it matters and is not known."""
+        """Answer a topic question. When the programme is not known, answer for the one the question's
+        words point to (saying which); ask with buttons when they point to none."""
+        guessed = False
         if programme_id is None:
             candidates = self.programmes_with(topic_id, on)
-            if len(candidates) == 1:
-                programme_id = candidates[0]
-            else:
+            programme_id = self.guess_programme(topic_id, question, on, candidates)
+            if programme_id is None:
                 return self.ask_programme(topic_id, on, candidates)
+            guessed = len(candidates) > 1
         wording = self.ranking_words(question, topic_id)
         facts = self.store.facts(programme_id, topic_id, on, wording)
         if not facts and programme_id != "general":
@@ -145,6 +202,8 @@ class Answerer:
             return self.nothing_on(programme_id, topic_id, on)
         chosen = choose_facts(facts)
         lines = [" ".join(fact.text for fact in chosen)]
+        if guessed:
+            lines[0] = f"For the {self.programme_name(programme_id)}: {lines[0]}"
         if self._has_superseded(programme_id, topic_id, on):
             lines.append("Older guides may show different figures: this is the current rule.")
         ended = self._ended_note(programme_id, on) if topic_id in PLANNING_TOPICS else None

@@ -57,6 +57,9 @@ class Programme(Strict):
     short_name: NonEmptyText
     description: NonEmptyText
     aliases: list[NonEmptyText] = []
+    #: Words that point to the programme without naming it ("No.2", "my university"): when a
+    #: question names no programme, they tell the assistant which one is meant.
+    cues: list[NonEmptyText] = []
     starts: date | None = None
     ends: date | None = None
     successor: Identifier | None = None

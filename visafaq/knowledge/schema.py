@@ -36,6 +36,7 @@ class ProgrammeRow(Base):
     short_name: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
     aliases: Mapped[list[str]] = mapped_column(JSON)
+    cues: Mapped[list[str]] = mapped_column(JSON)
     starts: Mapped[date | None] = mapped_column(Date)
     ends: Mapped[date | None] = mapped_column(Date)
     successor: Mapped[str | None] = mapped_column(Id)
