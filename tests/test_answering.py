@@ -110,7 +110,7 @@ def test_a_question_with_no_clue_still_asks_which_programme(product_answerer: An
 
 def test_cues_match_whole_words_in_any_width(product_answerer: Answerer) -> None:
     everyone = ["titp", "ssw", "gijinkoku", "internship", "general"]
-    assert product_answerer.cued_programmes("ＮＯ．２ please", everyone) == ["titp"]
+    assert product_answerer.cued_programmes("\uff2e\uff2f\uff0e\uff12 please", everyone) == ["titp"]
     assert product_answerer.cued_programmes("a studentship", everyone) == []
     # "intern" (student internship) inside "technical intern" (TITP) is TITP's.
     assert product_answerer.cued_programmes("technical intern rules", everyone) == ["titp"]

@@ -64,7 +64,7 @@ class Reply:
 
 
 def normalised(text: str) -> str:
-    """Lowercase, full-width forms folded (ＮＯ．２ is No.2), runs of spaces as one."""
+    """Lowercase, full-width letters and digits folded to ASCII (NFKC), runs of spaces as one."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
