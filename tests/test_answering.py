@@ -124,3 +124,16 @@ def test_a_shared_notion_gives_way_to_a_programme_cue(product_answerer: Answerer
     assert reply.programme == "internship"
     reply = product_answerer.answer(None, "paid_work", "what is permission for activity outside status", TODAY)
     assert reply.programme == "general"
+
+
+def test_an_open_verdict_states_the_rule_the_persons_figures_speak_to(product_answerer: Answerer) -> None:
+    from visafaq.answering import verdict_reply
+    from visafaq.eligibility.registry import evaluate
+
+    verdict = evaluate("gijinkoku", {"experience_years": 5}, TODAY, product_answerer.store.base)
+    reply = verdict_reply(verdict, programme="gijinkoku")
+    # The background rule (degree or 10 years) comes before the job-offer rule, which comes first in
+    # the check: the person spoke of experience. Its figures are the parameters in force.
+    still = next(line for line in reply.text.split("\n\n") if line.startswith("The rules still to check: "))
+    assert "10 years" in still and still.index("10 years") < still.index("job offer")
+    assert reply.text.split("\n\n")[-1].startswith("Source")

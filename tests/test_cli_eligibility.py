@@ -61,9 +61,19 @@ def test_quota_values(capsys: pytest.CaptureFixture[str], argv: list[str], value
     assert verdict["missing"] == []
 
 
+def test_rules_waiting_for_inputs_are_stated_with_their_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    verdict = run_json(capsys, "gijinkoku", "--experience-years", "5")
+    assert verdict["outcome"] == "unknown" and "related_degree" in verdict["missing"]
+    pending = {p["rule"]: p for p in verdict["pending"]}
+    background = pending["gijinkoku.background"]
+    # The rule as a reader needs it, with the parameters' values in force (not placeholders).
+    assert "10 years" in background["text"] and "{" not in background["text"]
+    assert background["sources"]
+
+
 def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     verdict = run_json(capsys, "titp-quota", "--full-time-staff", "150")
-    assert list(verdict) == ["check", "on", "outcome", "value", "reasons", "missing"]
+    assert list(verdict) == ["check", "on", "outcome", "value", "reasons", "missing", "pending"]
     assert verdict["check"] == "titp-quota" and verdict["on"] == TODAY
     for reason in verdict["reasons"]:
         assert list(reason) == ["rule", "passed", "detail", "source", "sources"]

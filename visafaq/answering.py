@@ -16,7 +16,7 @@ from datetime import date
 from functools import cached_property
 from typing import Protocol
 
-from visafaq.eligibility.verdict import Outcome, Verdict
+from visafaq.eligibility.verdict import Outcome, Pending, Verdict
 from visafaq.knowledge.documents import Programme, Source, SourceKind
 from visafaq.knowledge.queries import FactAnswer, KnowledgeStore, search_terms
 from visafaq.wording import format_day
@@ -306,6 +306,8 @@ class Answerer:
 
 #: How many of a verdict's reasons to show: the failed ones come first.
 MAX_REASONS = 4
+#: How many rules still waiting for inputs to state in a reply (the rest are asked for one by one).
+MAX_PENDING = 2
 
 
 def verdict_reply(verdict: Verdict, *, programme: str | None = None, topic: str | None = None) -> Reply:
@@ -321,13 +323,19 @@ def verdict_reply(verdict: Verdict, *, programme: str | None = None, topic: str 
         headline = ""
     lines = [" ".join(part for part in [headline, *(r.detail for r in reasons)] if part)]
     buttons: list[Button] = []
+    pending: list[Pending] = []
     if verdict.missing and verdict.outcome is Outcome.UNKNOWN:
+        # The rules still open, those the person's own figures speak to first, with their numbers.
+        pending = sorted(verdict.pending, key=lambda p: not p.partly_known)[:MAX_PENDING]
+        if pending:
+            lines.append("The rules still to check: " + " ".join(p.text for p in pending))
         wanted = ", ".join(describe_input(name) for name in verdict.missing[:3])
         lines.append(f"To check the rest I need to know: {wanted}.")
         entities = {"programme": programme} if programme else {}
         buttons.append(Button("Check the rest", intent_payload("check_eligibility", **entities)))
     lines.append("This is general information, not a legal decision.")
-    sources = tuple({s.id: s for r in reasons for s in r.sources}.values())
+    cited = [*(s for r in reasons for s in r.sources), *(s for p in pending for s in p.sources)]
+    sources = tuple({s.id: s for s in cited}.values())
     if sources:
         lines.append(source_line(sources))
     return Reply(

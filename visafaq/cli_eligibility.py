@@ -107,6 +107,8 @@ def render(verdict: Verdict) -> str:
                 f"      source: {reason.source.title} ({reason.source.publisher}{where}), "
                 f"checked {format_day(reason.source.checked)}"
             )
+    for pending in verdict.pending:
+        lines.append(f"  ? {pending.text}  [{pending.rule}]")
     if verdict.missing:
         options = " ".join("--" + name.replace("_", "-") for name in verdict.missing)
         lines.append(f"still needed: {options}")

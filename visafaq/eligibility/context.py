@@ -9,9 +9,9 @@ from fractions import Fraction
 
 from pydantic import BaseModel
 
-from visafaq.eligibility.verdict import Reason, SourceRef, Verdict, decide
-from visafaq.knowledge.documents import ParameterVersion, parse_ratio
-from visafaq.knowledge.queries import ParameterNotInForceError
+from visafaq.eligibility.verdict import Pending, Reason, SourceRef, Verdict, decide
+from visafaq.knowledge.documents import PLACEHOLDER, ParameterVersion, Rule, parse_ratio
+from visafaq.knowledge.queries import ParameterNotInForceError, describe_version
 from visafaq.knowledge.reader import KnowledgeBase
 
 
@@ -30,6 +30,9 @@ class Missing:
     """A rule that cannot be applied until these inputs are known (ask in this order)."""
 
     inputs: tuple[str, ...]
+    rule: str
+    #: The rule already has some of what it needs (a figure the person gave): worth saying first.
+    partly_known: bool = False
 
 
 @dataclass
@@ -65,12 +68,22 @@ class Context:
         return bracket.apply(amount)
 
     def reason(self, rule_id: str, passed: bool, detail: str) -> Reason:
+        self.used_rules.add(rule_id)
+        return Reason(rule_id, passed, detail, self._sources(rule_id))
+
+    def pending(self, rule_id: str, partly_known: bool = False) -> Pending:
+        """A rule not applied yet, as the reader sees it: its text with the figures in force."""
+        text = PLACEHOLDER.sub(lambda m: describe_version(self.param(m.group(1))), self._rule(rule_id).text)
+        return Pending(rule_id, text, self._sources(rule_id), partly_known)
+
+    def _rule(self, rule_id: str) -> Rule:
         rule = self.base.rules.get(rule_id)
         if rule is None or (self.check is not None and rule.check != self.check):
             raise UnknownRuleError(rule_id, self.check)
-        self.used_rules.add(rule_id)
-        sources = tuple(SourceRef.of(self.base.sources[s]) for s in rule.sources)
-        return Reason(rule_id, passed, detail, sources)
+        return rule
+
+    def _sources(self, rule_id: str) -> tuple[SourceRef, ...]:
+        return tuple(SourceRef.of(self.base.sources[s]) for s in self._rule(rule_id).sources)
 
 
 RuleResult = Reason | Missing | None
@@ -83,23 +96,32 @@ def apply_rules[M: BaseModel](
     rules: Iterable[Callable[[M, Context], RuleResult]],
     value: int | None = None,
 ) -> Verdict:
-    """Run each rule; collect reasons and what is missing (each input once, first asked first)."""
+    """Run each rule; collect reasons, what is missing (each input once, first asked first) and the
+    rules still waiting for it."""
     reasons: list[Reason] = []
     missing: list[str] = []
+    waiting: list[Missing] = []
     for rule in rules:
         result = rule(inputs, ctx)
         if isinstance(result, Reason):
             reasons.append(result)
         elif isinstance(result, Missing):
             missing.extend(name for name in result.inputs if name not in missing)
-    return verdict_of(check, ctx, reasons, value, missing)
+            waiting.append(result)
+    return verdict_of(check, ctx, reasons, value, missing, waiting)
 
 
 def verdict_of(
-    check: str, ctx: Context, reasons: Iterable[Reason], value: int | None = None, missing: Iterable[str] = ()
+    check: str,
+    ctx: Context,
+    reasons: Iterable[Reason],
+    value: int | None = None,
+    missing: Iterable[str] = (),
+    waiting: Iterable[Missing] = (),
 ) -> Verdict:
     found, wanted = tuple(reasons), tuple(missing)
-    return Verdict(check, ctx.on, decide(found, wanted), value, found, wanted)
+    pending = tuple(ctx.pending(m.rule, m.partly_known) for m in waiting)
+    return Verdict(check, ctx.on, decide(found, wanted), value, found, wanted, pending)
 
 
 def fraction_text(value: Fraction) -> str:

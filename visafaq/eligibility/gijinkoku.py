@@ -33,38 +33,41 @@ def _flag(field: str, rule_id: str, yes: str, no: str) -> Callable[[Gijinkoku, C
     def rule(inputs: Gijinkoku, ctx: Context) -> RuleResult:
         value = getattr(inputs, field)
         if value is None:
-            return Missing((field,))
+            return Missing((field,), rule_id)
         return ctx.reason(rule_id, bool(value), yes if value else no)
 
     return rule
 
 
 def background(inputs: Gijinkoku, ctx: Context) -> RuleResult:
-    """A related degree, or enough experience (fewer years for language work)."""
-    if inputs.related_degree is None:
-        return Missing(("related_degree",))
+    """A related degree, or enough experience (fewer years for language work). Enough experience
+    decides without asking about a degree; too little for even language work decides without asking
+    what the job is."""
+    rule = "gijinkoku.background"
     if inputs.related_degree:
-        return ctx.reason("gijinkoku.background", True, "You have a degree related to the job.")
-    if inputs.experience_years is None:
-        return Missing(("experience_years",))
+        return ctx.reason(rule, True, "You have a degree related to the job.")
     general = ctx.whole("gijinkoku.experience.min_years")
-    if inputs.experience_years >= general:
+    language = ctx.whole("gijinkoku.experience.min_years_language_work")
+    experience = inputs.experience_years
+    if experience is not None and (experience >= general or (inputs.language_work and experience >= language)):
+        needed = general if experience >= general else language
         return ctx.reason(
-            "gijinkoku.background",
-            True,
-            f"Without a related degree, {years(inputs.experience_years)} of experience meets "
-            f"the {years(general)} needed.",
+            rule, True, f"Without a related degree, {years(experience)} of experience meets the {years(needed)} needed."
         )
+    if inputs.related_degree is None:
+        return Missing(("related_degree",), rule, partly_known=experience is not None)
+    if experience is None:
+        return Missing(("experience_years",), rule)
+    if inputs.language_work is None and experience >= language:
+        return Missing(("language_work",), rule)
+    language_jobs = "translation, interpretation or language teaching"
     if inputs.language_work is None:
-        return Missing(("language_work",))
-    needed = ctx.whole("gijinkoku.experience.min_years_language_work") if inputs.language_work else general
-    kind = " for translation, interpretation or language teaching" if inputs.language_work else ""
-    return ctx.reason(
-        "gijinkoku.background",
-        inputs.experience_years >= needed,
-        f"Without a related degree you need {years(needed)} of experience{kind}; "
-        f"you have {years(inputs.experience_years)}.",
-    )
+        needs = f"{years(general)} of experience ({years(language)} for {language_jobs})"
+    elif inputs.language_work:
+        needs = f"{years(language)} of experience for {language_jobs}"
+    else:
+        needs = f"{years(general)} of experience"
+    return ctx.reason(rule, False, f"Without a related degree you need {needs}; you have {years(experience)}.")
 
 
 RULES = (

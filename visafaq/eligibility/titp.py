@@ -82,7 +82,7 @@ def programme_open(inputs: BaseModel, ctx: Context) -> RuleResult:
 
 def minimum_age(inputs: TitpApplicant, ctx: Context) -> RuleResult:
     if inputs.age is None:
-        return Missing(("age",))
+        return Missing(("age",), "titp-applicant.minimum-age")
     minimum = ctx.whole("titp.applicant.minimum_age")
     passed = inputs.age >= minimum
     return ctx.reason("titp-applicant.minimum-age", passed, f"You are {inputs.age}; the minimum age is {minimum}.")
@@ -94,7 +94,7 @@ def _yes_no_rule(
     def rule(inputs: TitpApplicant, ctx: Context) -> RuleResult:
         value = getattr(inputs, field)
         if value is None:
-            return Missing((field,))
+            return Missing((field,), rule_id)
         passed = value is wanted
         return ctx.reason(rule_id, passed, yes_text if passed else no_text)
 
@@ -294,7 +294,7 @@ class TitpTrainer(Inputs):
 
 def trainer_full_time(inputs: TitpTrainer, ctx: Context) -> RuleResult:
     if inputs.trainer_full_time is None:
-        return Missing(("trainer_full_time",))
+        return Missing(("trainer_full_time",), "titp-trainer.full-time")
     return ctx.reason(
         "titp-trainer.full-time",
         inputs.trainer_full_time,
@@ -306,7 +306,7 @@ def trainer_full_time(inputs: TitpTrainer, ctx: Context) -> RuleResult:
 
 def trainer_experience(inputs: TitpTrainer, ctx: Context) -> RuleResult:
     if inputs.trainer_experience_years is None:
-        return Missing(("trainer_experience_years",))
+        return Missing(("trainer_experience_years",), "titp-trainer.experience")
     minimum = ctx.whole("titp.trainer.minimum_experience_years")
     return ctx.reason(
         "titp-trainer.experience",
@@ -421,7 +421,7 @@ def _bool_rule(
 ) -> RuleResult:
     value = getattr(inputs, field)
     if value is None:
-        return Missing((field,))
+        return Missing((field,), rule_id)
     passed = value is wanted
     return ctx.reason(rule_id, passed, yes_text if passed else no_text)
 
@@ -508,7 +508,7 @@ def check_next_stage(inputs: TitpNextStage, ctx: Context) -> Verdict:
 
 def return_home(inputs: TitpNextStage, ctx: Context) -> RuleResult:
     if inputs.returned_home_months is None:
-        return Missing(("returned_home_months",))
+        return Missing(("returned_home_months",), "titp-next-stage.return-home")
     low = ctx.number("titp.no3.return_home_min_months")
     high = ctx.number("titp.no3.return_home_max_months")
     months = Fraction(str(inputs.returned_home_months))

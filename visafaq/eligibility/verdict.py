@@ -70,6 +70,24 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A rule that could not be applied yet for want of inputs: what it asks, and where it is from."""
+
+    rule: str
+    text: str
+    sources: tuple[SourceRef, ...]
+    partly_known: bool = False  # some of its inputs are known: the rule the person's figures speak to
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "text": self.text,
+            "partly_known": self.partly_known,
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+
+@dataclass(frozen=True)
 class Verdict:
     check: str
     on: date
@@ -77,6 +95,7 @@ class Verdict:
     value: int | None
     reasons: tuple[Reason, ...]
     missing: tuple[str, ...]  # input names, in the order a conversation should ask for them
+    pending: tuple[Pending, ...] = ()  # the rules those inputs are for, with their texts
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -86,6 +105,7 @@ class Verdict:
             "value": self.value,
             "reasons": [r.to_dict() for r in self.reasons],
             "missing": list(self.missing),
+            "pending": [p.to_dict() for p in self.pending],
         }
 
 
