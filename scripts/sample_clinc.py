@@ -2,8 +2,11 @@
 
 Reads the "full" CLINC150 file (default: ../shared/data/clinc150/data_full.json) and writes
 data/general/out_of_scope_clinc.yml with:
-- every query of the `oos_train` split, and
-- PER_INTENT queries of each in-scope CLINC intent from the `train` split.
+- every query of the `oos_train` split,
+- PER_INTENT queries of each in-scope CLINC intent from the `train` split, and
+- NEAR_MISS_PER_INTENT queries (instead of PER_INTENT) of the NEAR_MISS_INTENTS: everyday requests whose
+  words resemble this assistant's own intents (questions about the bot itself, cancelling, confirming,
+  applications, pay, taxes, insurance, other countries' visas), which it most often mistook for them.
 
 Only `train` and `oos_train` are read: `val`/`oos_val` are for tuning and `test`/`oos_test` for
 measuring (see the dataset's README). Left out:
@@ -28,7 +31,8 @@ import textwrap
 from pathlib import Path
 
 SEED = 20190101
-PER_INTENT = 3
+PER_INTENT = 4
+NEAR_MISS_PER_INTENT = 10
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "clinc150" / "data_full.json"
 DEFAULT_OUTPUT = ROOT / "data" / "general" / "out_of_scope_clinc.yml"
@@ -48,6 +52,42 @@ EXCLUDED_INTENTS = frozenset(
         "what_can_i_ask_you",
     }
 )
+# CLINC intents whose queries share words with this assistant's intents: about the assistant itself
+# (read as bot_challenge), cancelling or confirming things (stop, deny, affirm), calling someone
+# (request_human), and applications, pay, taxes, insurance, benefits and visas elsewhere (ask_* topics).
+NEAR_MISS_INTENTS = frozenset(
+    {
+        "account_blocked",
+        "application_status",
+        "cancel_reservation",
+        "card_declined",
+        "change_ai_name",
+        "change_user_name",
+        "confirm_reservation",
+        "do_you_have_pets",
+        "freeze_account",
+        "how_old_are_you",
+        "income",
+        "insurance",
+        "insurance_change",
+        "international_visa",
+        "make_call",
+        "meaning_of_life",
+        "payday",
+        "pto_request",
+        "repeat",
+        "report_fraud",
+        "taxes",
+        "tell_joke",
+        "user_name",
+        "w2",
+        "what_are_your_hobbies",
+        "what_is_your_name",
+        "where_are_you_from",
+        "who_do_you_work_for",
+        "who_made_you",
+    }
+)
 JAPAN = re.compile(r"japan", re.IGNORECASE)
 VISA = re.compile(r"\bvisa", re.IGNORECASE)
 # Characters that Rasa's markdown-like example syntax reads as entity annotations: [text](entity),
@@ -60,8 +100,9 @@ HEADER = """\
 # Out-of-Scope Prediction" (clinc/oos-eval, file data_full.json), licensed CC BY 3.0
 # (https://creativecommons.org/licenses/by/3.0/). Cite: Larson et al., 2019,
 # https://www.aclweb.org/anthology/D19-1131/
-# Content: all {n_oos} `oos_train` queries and {per} queries per in-scope intent from `train`
-# ({n_in} from {n_intents} intents; seed {seed}).
+# Content: all {n_oos} `oos_train` queries and {per} queries per in-scope intent from `train`, {near} for the
+# near-miss intents listed below ({n_in} from {n_intents} intents; seed {seed}). Near-miss intents:
+{near_miss}
 # Left out: `international_visa` queries that mention Japan; queries of other intents that say
 # "visa" (the card); the intents that overlap this assistant's own conversation intents:
 {excluded}
@@ -83,7 +124,10 @@ def keep(query: str, intent: str) -> bool:
 
 
 def sample(
-    data: dict[str, list[list[str]]], seed: int = SEED, per_intent: int = PER_INTENT
+    data: dict[str, list[list[str]]],
+    seed: int = SEED,
+    per_intent: int = PER_INTENT,
+    near_miss_per_intent: int = NEAR_MISS_PER_INTENT,
 ) -> tuple[list[str], list[str], int]:
     """Return (oos examples, in-scope examples, number of intents), deduplicated, stable order."""
     rng = random.Random(seed)
@@ -111,27 +155,36 @@ def sample(
     for intent in sorted(by_intent):
         queries = by_intent[intent][:]
         rng.shuffle(queries)
+        wanted = near_miss_per_intent if intent in NEAR_MISS_INTENTS else per_intent
         taken = 0
         for query in queries:
-            if taken == per_intent:
+            if taken == wanted:
                 break
             taken += add(query, in_scope)
     return oos, in_scope, len(by_intent)
 
 
-def render(oos: list[str], in_scope: list[str], n_intents: int, seed: int, per_intent: int) -> str:
+def _comment_list(names: frozenset[str]) -> str:
+    return textwrap.fill(", ".join(sorted(names)), width=100, initial_indent="#   ", subsequent_indent="#   ")
+
+
+def render(
+    oos: list[str],
+    in_scope: list[str],
+    n_intents: int,
+    seed: int,
+    per_intent: int,
+    near_miss_per_intent: int,
+) -> str:
     header = HEADER.format(
         n_oos=len(oos),
         per=per_intent,
+        near=near_miss_per_intent,
+        near_miss=_comment_list(NEAR_MISS_INTENTS),
         n_in=len(in_scope),
         n_intents=n_intents,
         seed=seed,
-        excluded=textwrap.fill(
-            ", ".join(sorted(EXCLUDED_INTENTS)),
-            width=100,
-            initial_indent="#   ",
-            subsequent_indent="#   ",
-        ),
+        excluded=_comment_list(EXCLUDED_INTENTS),
     )
     lines = [header + 'version: "3.1"', "", "nlu:", "  - intent: out_of_scope", "    examples: |"]
     lines += [f"      - {text}" for text in oos + in_scope]
@@ -144,12 +197,15 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Rasa NLU YAML to write")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--per-intent", type=int, default=PER_INTENT)
+    parser.add_argument("--near-miss-per-intent", type=int, default=NEAR_MISS_PER_INTENT)
     args = parser.parse_args()
 
     data = json.loads(args.source.read_text(encoding="utf-8"))
-    oos, in_scope, n_intents = sample(data, args.seed, args.per_intent)
+    oos, in_scope, n_intents = sample(data, args.seed, args.per_intent, args.near_miss_per_intent)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(oos, in_scope, n_intents, args.seed, args.per_intent), encoding="utf-8")
+    args.output.write_text(
+        render(oos, in_scope, n_intents, args.seed, args.per_intent, args.near_miss_per_intent), encoding="utf-8"
+    )
     total = len(oos) + len(in_scope)
     print(f"wrote {args.output}: {len(oos)} oos_train + {len(in_scope)} train = {total} examples")
 
