@@ -566,10 +566,12 @@ def ask_questions(
     return result
 
 
-def clinc_queries(limit: int | None) -> dict[str, list[tuple[str, str]]]:
+def clinc_queries(
+    limit: int | None, names: Sequence[str] = CLINC_SPLITS
+) -> dict[str, list[tuple[str, str]]]:
     data = json.loads((CLINC / "data_full.json").read_text(encoding="utf-8"))
     splits: dict[str, list[tuple[str, str]]] = {}
-    for split in CLINC_SPLITS:
+    for split in names:
         rows = [
             (str(text), str(intent))
             for text, intent in data[split]

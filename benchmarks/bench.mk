@@ -18,9 +18,11 @@ BENCH_TODAY ?= 2026-11-24
 BENCH_ACCURACY_TIMEOUT ?= 10800
 BENCH_LATENCY_TIMEOUT ?= 5400
 BENCH_REPORT_TIMEOUT ?= 300
+BENCH_TUNE_TIMEOUT ?= 1800
+BENCH_PIPELINES_TIMEOUT ?= 3600
 BENCH_RUN = VISAFAQ_TODAY=$(BENCH_TODAY) timeout --signal=TERM --kill-after=60
 
-.PHONY: bench bench-env bench-accuracy bench-latency bench-report
+.PHONY: bench bench-env bench-tune bench-pipelines bench-accuracy bench-latency bench-report
 
 bench-env: $(BENCH_VENV)/.installed
 
@@ -38,9 +40,19 @@ BENCH_NEEDS := $(VENV)/.installed $(BENCH_VENV)/.installed $(RASA_VENV)/.install
 
 # In order, in one recipe, so that `make -j` cannot run them side by side.
 bench: $(BENCH_NEEDS)
+	$(BENCH_RUN) $(BENCH_TUNE_TIMEOUT) $(PY) benchmarks/tune_fallback.py
+	$(BENCH_RUN) $(BENCH_PIPELINES_TIMEOUT) $(PY) benchmarks/pipelines.py
 	$(BENCH_RUN) $(BENCH_ACCURACY_TIMEOUT) $(PY) benchmarks/accuracy.py
 	$(BENCH_RUN) $(BENCH_LATENCY_TIMEOUT) $(PY) benchmarks/latency.py
 	$(BENCH_RUN) $(BENCH_REPORT_TIMEOUT) $(PY) benchmarks/report.py
+
+# The FallbackClassifier thresholds, on tuning data only (the table behind config.yml's values).
+bench-tune: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
+	$(BENCH_RUN) $(BENCH_TUNE_TIMEOUT) $(PY) benchmarks/tune_fallback.py
+
+# The spaCy pipeline against the whitespace tokenizer (trains both, NLU only).
+bench-pipelines: $(VENV)/.installed $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
+	$(BENCH_RUN) $(BENCH_PIPELINES_TIMEOUT) $(PY) benchmarks/pipelines.py
 
 bench-accuracy: $(BENCH_NEEDS)
 	$(BENCH_RUN) $(BENCH_ACCURACY_TIMEOUT) $(PY) benchmarks/accuracy.py
