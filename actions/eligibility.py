@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import knowledge, log, programme_slot, say_unavailable, send
 from visafaq import settings
 from visafaq.answering import PROGRAMME_ORDER, Reply, verdict_reply
-from visafaq.eligibility.registry import CHECKS, evaluate
+from visafaq.eligibility.registry import CHECKS, InputError, evaluate
 from visafaq.eligibility.routes import check_for, form_check_for, inputs_from_entities, parse_number, status_for
 from visafaq.eligibility.verdict import Verdict
 from visafaq.rasa_export import input_fields
@@ -75,7 +75,11 @@ def verdict_for_question(tracker: Tracker, programme: str | None, topic: str, on
         check = check_for(candidate, topic)
         given = {k: v for k, v in entities.items() if check and k in CHECKS[check].inputs.model_fields}
         if check and given:
-            verdict = run_check(tracker, check, candidate, on, given)
+            try:
+                verdict = run_check(tracker, check, candidate, on, given)
+            except InputError as error:  # "I'm 200": no rule fits, so the facts answer instead
+                log.info("figures not checked (%s): %s", check, error)
+                return None
             return verdict_reply(verdict, programme=candidate, topic=topic)
     return None
 
