@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ TODAY = date(2026, 11, 24)
 UNREACHABLE_POSTGRES = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 #: The last line of every answer from the knowledge store: who says so and when it was checked.
 SOURCE_LINE = re.compile(r"^Sources?: .+\(.+\), checked \d{1,2} [A-Z][a-z]+ \d{4}.*\.$")
+PAYLOAD = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?$")
 
 
 # --- the domain -----------------------------------------------------------------------------
@@ -246,6 +248,13 @@ class Turn:
     @property
     def slots(self) -> dict[str, Any]:
         return {str(e["name"]): e["value"] for e in self.events if e.get("event") == "slot"}
+
+
+def payload(button: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A button payload read as Rasa reads it: the intent, and the entities it sets."""
+    match = PAYLOAD.match(str(button["payload"]))
+    assert match, f"not an intent payload: {button['payload']!r}"
+    return match["intent"], json.loads(match["entities"] or "{}")
 
 
 def run(action: Action, tracker: Tracker, domain: dict[str, Any]) -> Turn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -11,18 +10,9 @@ from sqlalchemy import Engine, select
 
 from actions import ActionAnswer
 from actions.common import UNAVAILABLE
-from tests.actions.conftest import SOURCE_LINE, TODAY, Turn, conversation, entity, run
+from tests.actions.conftest import SOURCE_LINE, TODAY, Turn, conversation, entity, payload, run
 from visafaq.knowledge.queries import FactAnswer, KnowledgeStore
 from visafaq.triage.schema import UnansweredRow
-
-PAYLOAD = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?$")
-
-
-def payload(button: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A button payload read as Rasa reads it: the intent, and the entities it sets."""
-    match = PAYLOAD.match(str(button["payload"]))
-    assert match, f"not an intent payload: {button['payload']!r}"
-    return match["intent"], json.loads(match["entities"] or "{}")
 
 
 def facts_on(database: Engine, programme: str | None, topic: str) -> list[FactAnswer]:

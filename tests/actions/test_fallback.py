@@ -10,8 +10,7 @@ from sqlalchemy import Engine, select
 
 from actions import ActionAskAffirmation, ActionDefaultFallback, ActionOutOfScope
 from actions.common import UNAVAILABLE
-from tests.actions.conftest import conversation, run
-from tests.actions.test_answer import payload
+from tests.actions.conftest import conversation, payload, run
 from visafaq.knowledge.queries import KnowledgeStore
 from visafaq.triage.schema import UnansweredRow
 
