@@ -107,16 +107,27 @@ class ValidateEligibilityForm(FormValidationAction):
         # A decided "no" needs nothing more: ask nothing else and give the verdict.
         return [] if verdict.outcome.value == "no" else list(verdict.missing)
 
-    async def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        events = await super().validate(dispatcher, tracker, domain)
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Nothing to extract here: the domain's slot mappings fill this form's slots. (The base class
+        would run the check on answers not cleaned yet, and warn for every slot.)"""
+        return []
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Clean this turn's answers: numbers out of text ("I'm seventeen"), programme names to ids.
+        rasa-sdk 3 calls this method; `validate`, its rasa-sdk 2 name, was never called."""
         cleaned: list[EventType] = []
-        for event in events:
-            if event.get("event") == "slot" and event.get("name") in INPUT_KINDS:
-                event = self._clean(dispatcher, str(event["name"]), event.get("value"))
-            elif event.get("event") == "slot" and event.get("name") == "programme":
-                programme = knowledge().programme_named(str(event.get("value") or ""))
-                event = SlotSet("programme", programme.id if programme else None)
-            cleaned.append(event)
+        for name, value in tracker.slots_to_validate().items():
+            if name in INPUT_KINDS:
+                cleaned.append(self._clean(dispatcher, name, value))
+            elif name == "programme":
+                programme = knowledge().programme_named(str(value or ""))
+                cleaned.append(SlotSet("programme", programme.id if programme else None))
+            else:
+                cleaned.append(SlotSet(name, value))
         return cleaned
 
     def _clean(self, dispatcher: CollectingDispatcher, name: str, value: Any) -> EventType:

@@ -206,6 +206,31 @@ def conversation(
     )
 
 
+def in_form(
+    domain: Mapping[str, Any],
+    text: str,
+    intent: str,
+    answered: Mapping[str, Any],
+    *,
+    asked: str | None,
+    slots: Mapping[str, Any] | None = None,
+    entities: Sequence[Mapping[str, Any]] = (),
+    form: str = "eligibility_form",
+) -> Tracker:
+    """The tracker Rasa's form sends its validation action: the user answered the question for slot
+    `asked`, and `answered` are the slot candidates Rasa's mappings extracted from that answer
+    (appended after the form's own ActionExecuted, which is how slots_to_validate finds them)."""
+    before = {**(slots or {}), "requested_slot": asked, **answered}
+    tracker = conversation(domain, text, intent, entities, slots=before, active_loop=form)
+    tracker.events += [
+        SlotSet("requested_slot", asked),
+        ActionExecuted(form),
+        *(SlotSet(name, value) for name, value in answered.items()),
+    ]
+    tracker.slots.update(answered)
+    return tracker
+
+
 def said_before(text: str, intent: str) -> list[dict[str, Any]]:
     """Events of an earlier user message, for actions that look back in the conversation."""
     parse_data = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
