@@ -95,13 +95,14 @@ class ValidateEligibilityForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        programme = programme_slot(tracker)
-        check = form_check_for(programme, tracker.get_slot("topic"))
-        if check is None:
-            return ["programme"]
         try:
+            programme = programme_slot(tracker)
+            check = form_check_for(programme, tracker.get_slot("topic"))
+            if check is None:
+                return ["programme"]
             verdict = run_check(tracker, check, programme, settings.today())
         except (SQLAlchemyError, LookupError, ValueError) as error:
+            # Ask nothing more: the form ends and the verdict action tells the user.
             log.error("eligibility form: %s: %s", type(error).__name__, error)
             return []
         # A decided "no" needs nothing more: ask nothing else and give the verdict.
@@ -146,13 +147,13 @@ class ActionEligibilityVerdict(Action):
         return "action_eligibility_verdict"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        programme = programme_slot(tracker)
         topic = tracker.get_slot("topic")
-        check = form_check_for(programme, topic)
-        if check is None:
-            dispatcher.utter_message(response="utter_what_can_i_do")
-            return []
         try:
+            programme = programme_slot(tracker)
+            check = form_check_for(programme, topic)
+            if check is None:
+                dispatcher.utter_message(response="utter_what_can_i_do")
+                return []
             verdict = run_check(tracker, check, programme, settings.today())
             send(dispatcher, verdict_reply(verdict, programme=programme, topic=topic))
         except (SQLAlchemyError, LookupError, ValueError) as error:
