@@ -14,6 +14,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -27,6 +28,9 @@ from visafaq.eligibility.registry import CHECKS, InputError, evaluate
 from visafaq.eligibility.routes import check_for, form_check_for, inputs_from_entities, parse_number, status_for
 from visafaq.eligibility.verdict import Verdict
 from visafaq.rasa_export import input_fields
+
+#: Said when a number is a number but cannot be right for the question ("150" as an age).
+IMPOSSIBLE_NUMBER = "That number doesn't look right for this question. Please check it and answer again."
 
 
 def _input_kinds() -> dict[str, Any]:
@@ -121,17 +125,25 @@ class ValidateEligibilityForm(FormValidationAction):
         """Clean this turn's answers: numbers out of text ("I'm seventeen"), programme names to ids.
         rasa-sdk 3 calls this method; `validate`, its rasa-sdk 2 name, was never called."""
         cleaned: list[EventType] = []
-        for name, value in tracker.slots_to_validate().items():
-            if name in INPUT_KINDS:
-                cleaned.append(self._clean(dispatcher, name, value))
-            elif name == "programme":
-                programme = knowledge().programme_named(str(value or ""))
-                cleaned.append(SlotSet("programme", programme.id if programme else None))
-            else:
-                cleaned.append(SlotSet(name, value))
+        try:
+            check = form_check_for(programme_slot(tracker), tracker.get_slot("topic"))
+            inputs = CHECKS[check].inputs if check else None
+            for name, value in tracker.slots_to_validate().items():
+                if name in INPUT_KINDS:
+                    cleaned.append(self._clean(dispatcher, name, value, inputs))
+                elif name == "programme":
+                    programme = knowledge().programme_named(str(value or ""))
+                    cleaned.append(SlotSet("programme", programme.id if programme else None))
+                else:
+                    cleaned.append(SlotSet(name, value))
+        except (SQLAlchemyError, LookupError) as error:
+            log.error("eligibility form: %s: %s", type(error).__name__, error)
+            return []
         return cleaned
 
-    def _clean(self, dispatcher: CollectingDispatcher, name: str, value: Any) -> EventType:
+    def _clean(
+        self, dispatcher: CollectingDispatcher, name: str, value: Any, inputs: type[BaseModel] | None
+    ) -> EventType:
         kind = INPUT_KINDS[name]
         if value is None or kind is bool or (isinstance(kind, type) and issubclass(kind, Enum)):
             return SlotSet(name, value)
@@ -139,6 +151,12 @@ class ValidateEligibilityForm(FormValidationAction):
         if number is None or number < 0:
             dispatcher.utter_message(response="utter_invalid_number")
             return SlotSet(name, None)
+        if inputs is not None and name in inputs.model_fields:
+            try:  # a number the check cannot take ("I'm 150") would end the form with an error
+                inputs.model_validate({name: number})
+            except ValidationError:
+                dispatcher.utter_message(text=IMPOSSIBLE_NUMBER)
+                return SlotSet(name, None)
         return SlotSet(name, number)
 
 
