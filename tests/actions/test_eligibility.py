@@ -73,6 +73,13 @@ def test_a_programme_answer_is_stored_as_its_id_and_the_check_starts(domain: dic
     assert f"utter_ask_{expected[0]}" in domain["responses"]
 
 
+def test_a_programme_the_store_does_not_know_is_asked_again(domain: dict[str, Any], database: Engine) -> None:
+    tracker = in_form(domain, "the cooking visa", "inform", {"programme": "cooking visa"}, asked="programme")
+    turn = validate(tracker, domain)
+    assert turn.slots["programme"] is None
+    assert asked_next(turn) == ["programme"]
+
+
 @pytest.mark.parametrize(("answer", "age"), [("19", 19), ("I am 19 years old", 19), ("nineteen", 19)])
 def test_an_age_in_words_or_digits_becomes_a_number_and_the_next_missing_question_follows(
     domain: dict[str, Any], database: Engine, answer: str, age: int
