@@ -90,19 +90,19 @@ def record(
 ) -> None:
     """Keep a question the assistant could not answer well, for staff. Never fails the turn."""
     intent: dict[str, Any] = tracker.latest_message.get("intent") or {}
-    base = asked(tracker, question)
-    item = Unanswered(
-        conversation_id=base.conversation_id,
-        question=base.question,
-        channel=base.channel,
-        programme=base.programme,
-        topic=topic or base.topic,
-        reason=reason,
-        intent=intent.get("name"),
-        confidence=intent.get("confidence"),
-        candidates=candidates or [],
-    )
     try:
+        base = asked(tracker, question)  # reads the knowledge store too (the programme's id)
+        item = Unanswered(
+            conversation_id=base.conversation_id,
+            question=base.question,
+            channel=base.channel,
+            programme=base.programme,
+            topic=topic or base.topic,
+            reason=reason,
+            intent=intent.get("name"),
+            confidence=intent.get("confidence"),
+            candidates=candidates or [],
+        )
         record_unanswered(engine(), item)
     except Exception as error:  # the user still gets an answer; staff get the log line
         log.error("could not record an unanswered question: %s: %s", type(error).__name__, error)

@@ -14,6 +14,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,10 +24,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import knowledge, log, programme_slot, say_unavailable, send
 from visafaq import settings
 from visafaq.answering import PROGRAMME_ORDER, Reply, verdict_reply
-from visafaq.eligibility.registry import CHECKS, evaluate
+from visafaq.eligibility.registry import CHECKS, InputError, evaluate
 from visafaq.eligibility.routes import check_for, form_check_for, inputs_from_entities, parse_number, status_for
 from visafaq.eligibility.verdict import Verdict
 from visafaq.rasa_export import input_fields
+
+#: Said when a number is a number but cannot be right for the question ("150" as an age).
+IMPOSSIBLE_NUMBER = "That number doesn't look right for this question. Please check it and answer again."
 
 
 def _input_kinds() -> dict[str, Any]:
@@ -75,7 +79,11 @@ def verdict_for_question(tracker: Tracker, programme: str | None, topic: str, on
         check = check_for(candidate, topic)
         given = {k: v for k, v in entities.items() if check and k in CHECKS[check].inputs.model_fields}
         if check and given:
-            verdict = run_check(tracker, check, candidate, on, given)
+            try:
+                verdict = run_check(tracker, check, candidate, on, given)
+            except InputError as error:  # "I'm 200": no rule fits, so the facts answer instead
+                log.info("figures not checked (%s): %s", check, error)
+                return None
             return verdict_reply(verdict, programme=candidate, topic=topic)
     return None
 
@@ -91,31 +99,51 @@ class ValidateEligibilityForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        programme = programme_slot(tracker)
-        check = form_check_for(programme, tracker.get_slot("topic"))
-        if check is None:
-            return ["programme"]
         try:
+            programme = programme_slot(tracker)
+            check = form_check_for(programme, tracker.get_slot("topic"))
+            if check is None:
+                return ["programme"]
             verdict = run_check(tracker, check, programme, settings.today())
         except (SQLAlchemyError, LookupError, ValueError) as error:
+            # Ask nothing more: the form ends and the verdict action tells the user.
             log.error("eligibility form: %s: %s", type(error).__name__, error)
             return []
         # A decided "no" needs nothing more: ask nothing else and give the verdict.
         return [] if verdict.outcome.value == "no" else list(verdict.missing)
 
-    async def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        events = await super().validate(dispatcher, tracker, domain)
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Nothing to extract here: the domain's slot mappings fill this form's slots. (The base class
+        would run the check on answers not cleaned yet, and warn for every slot.)"""
+        return []
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Clean this turn's answers: numbers out of text ("I'm seventeen"), programme names to ids.
+        rasa-sdk 3 calls this method; `validate`, its rasa-sdk 2 name, was never called."""
         cleaned: list[EventType] = []
-        for event in events:
-            if event.get("event") == "slot" and event.get("name") in INPUT_KINDS:
-                event = self._clean(dispatcher, str(event["name"]), event.get("value"))
-            elif event.get("event") == "slot" and event.get("name") == "programme":
-                programme = knowledge().programme_named(str(event.get("value") or ""))
-                event = SlotSet("programme", programme.id if programme else None)
-            cleaned.append(event)
+        try:
+            check = form_check_for(programme_slot(tracker), tracker.get_slot("topic"))
+            inputs = CHECKS[check].inputs if check else None
+            for name, value in tracker.slots_to_validate().items():
+                if name in INPUT_KINDS:
+                    cleaned.append(self._clean(dispatcher, name, value, inputs))
+                elif name == "programme":
+                    programme = knowledge().programme_named(str(value or ""))
+                    cleaned.append(SlotSet("programme", programme.id if programme else None))
+                else:
+                    cleaned.append(SlotSet(name, value))
+        except (SQLAlchemyError, LookupError) as error:
+            log.error("eligibility form: %s: %s", type(error).__name__, error)
+            return []
         return cleaned
 
-    def _clean(self, dispatcher: CollectingDispatcher, name: str, value: Any) -> EventType:
+    def _clean(
+        self, dispatcher: CollectingDispatcher, name: str, value: Any, inputs: type[BaseModel] | None
+    ) -> EventType:
         kind = INPUT_KINDS[name]
         if value is None or kind is bool or (isinstance(kind, type) and issubclass(kind, Enum)):
             return SlotSet(name, value)
@@ -123,6 +151,12 @@ class ValidateEligibilityForm(FormValidationAction):
         if number is None or number < 0:
             dispatcher.utter_message(response="utter_invalid_number")
             return SlotSet(name, None)
+        if inputs is not None and name in inputs.model_fields:
+            try:  # a number the check cannot take ("I'm 150") would end the form with an error
+                inputs.model_validate({name: number})
+            except ValidationError:
+                dispatcher.utter_message(text=IMPOSSIBLE_NUMBER)
+                return SlotSet(name, None)
         return SlotSet(name, number)
 
 
@@ -131,13 +165,13 @@ class ActionEligibilityVerdict(Action):
         return "action_eligibility_verdict"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        programme = programme_slot(tracker)
         topic = tracker.get_slot("topic")
-        check = form_check_for(programme, topic)
-        if check is None:
-            dispatcher.utter_message(response="utter_what_can_i_do")
-            return []
         try:
+            programme = programme_slot(tracker)
+            check = form_check_for(programme, topic)
+            if check is None:
+                dispatcher.utter_message(response="utter_what_can_i_do")
+                return []
             verdict = run_check(tracker, check, programme, settings.today())
             send(dispatcher, verdict_reply(verdict, programme=programme, topic=topic))
         except (SQLAlchemyError, LookupError, ValueError) as error:

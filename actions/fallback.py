@@ -9,8 +9,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import answerer, programme_slot, record, topic_of_intent
+from actions.common import answerer, programme_slot, record, say_unavailable, topic_of_intent
 from visafaq.answering import Button, intent_payload
 
 #: How many close topics to offer.
@@ -33,9 +34,13 @@ class ActionAskAffirmation(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         topics = closest_topics(tracker)
         record(tracker, "fallback", candidates=topics)
-        programme = programme_slot(tracker)
-        entities = {"programme": programme} if programme else {}
-        buttons = [Button(answerer().topic_title(t), intent_payload(f"ask_{t}", **entities)) for t in topics]
+        try:
+            programme = programme_slot(tracker)
+            entities = {"programme": programme} if programme else {}
+            buttons = [Button(answerer().topic_title(t), intent_payload(f"ask_{t}", **entities)) for t in topics]
+        except (SQLAlchemyError, LookupError) as error:
+            say_unavailable(dispatcher, "action_default_ask_affirmation", error)
+            return []
         buttons.append(Button("Something else", intent_payload("deny")))
         dispatcher.utter_message(
             response="utter_not_sure",
