@@ -50,7 +50,8 @@ class ActionAnswer(Action):
                     return []
                 send(dispatcher, answerer().ask_topic(programme, on))
                 return [SlotSet("programme", programme)]
-            reply = verdict_for_question(tracker, programme, topic, on) or answerer().answer(
+            implied = None if programme else answerer().implied_programme(topic, question, on)
+            reply = verdict_for_question(tracker, programme, topic, on, implied) or answerer().answer(
                 programme, topic, question, on
             )
             send(dispatcher, reply)

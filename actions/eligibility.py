@@ -69,13 +69,17 @@ def run_check(
     return evaluate(check, relevant, on, knowledge().base)
 
 
-def verdict_for_question(tracker: Tracker, programme: str | None, topic: str, on: date) -> Reply | None:
+def verdict_for_question(
+    tracker: Tracker, programme: str | None, topic: str, on: date, implied: str | None = None
+) -> Reply | None:
     """A verdict reply when the question carries figures a check uses; None to answer from facts.
-    With no programme named, the figures themselves can tell which one ("150 staff" and a quota)."""
+    With no programme named, the one the question's words imply (a programmer's question is not a
+    trainee's); failing that, the figures themselves can tell which one ("150 staff" and a quota)."""
     entities = inputs_from_entities(tracker.latest_message.get("entities", []))
     if not entities:
         return None
-    for candidate in [programme] if programme else PROGRAMME_ORDER:
+    chosen = programme or implied
+    for candidate in [chosen] if chosen else PROGRAMME_ORDER:
         check = check_for(candidate, topic)
         given = {k: v for k, v in entities.items() if check and k in CHECKS[check].inputs.model_fields}
         if check and given:

@@ -141,6 +141,10 @@ class Answerer:
         have = {fact.programme for fact in self.store.facts(None, topic_id, on)}
         return [p for p in PROGRAMME_ORDER if p in have]
 
+    def implied_programme(self, topic_id: str, question: str, on: date) -> str | None:
+        """The programme an unnamed question means, among those with facts on its topic (None: unclear)."""
+        return self.guess_programme(topic_id, question, on, self.programmes_with(topic_id, on))
+
     def guess_programme(self, topic_id: str, question: str, on: date, candidates: list[str]) -> str | None:
         """The programme a question means without naming it, or None when its words do not tell.
 

@@ -151,6 +151,17 @@ def test_staff_numbers_get_the_quota_computed_from_the_knowledge(domain: dict[st
     assert turn.slots == {"topic": "quota", "question": text, "programme": "titp"}
 
 
+def test_figures_are_checked_for_the_programme_the_words_imply(domain: dict[str, Any], database: Engine) -> None:
+    # Nothing is named, but "programmer" points to the engineer visa: the trainee programme's
+    # minimum age is not its rule, so the answer comes from the engineer visa's facts.
+    text = "I'm 17 and work as a programmer, can I get a visa?"
+    tracker = conversation(domain, text, "ask_applicant_requirements", [entity("age", "17")])
+    turn = run(ActionAnswer(), tracker, domain)
+    assert turn.slots["programme"] == "gijinkoku"
+    assert "minimum age" not in turn.text, turn.text
+    assert SOURCE_LINE.match(turn.text.splitlines()[-1])
+
+
 def test_an_age_under_the_minimum_gets_no_with_the_rule(domain: dict[str, Any], database: Engine) -> None:
     text = "I am 17, can I apply for technical intern training?"
     tracker = conversation(
