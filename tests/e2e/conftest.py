@@ -40,6 +40,7 @@ class Server:
     rasa_url: str
     token: str
     database_url: str
+    tracker_url: str
     var: Path
 
     def request(
@@ -76,17 +77,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.fail(f"no trained model at {model}: `make test` trains it first (make train)")
     var = tmp_path_factory.mktemp("e2e-var")
     database_url = f"sqlite:///{var / 'visafaq.sqlite3'}"
+    tracker_url = f"sqlite:///{var / 'tracker.sqlite3'}"
     store.load_directory(make_engine(database_url), PROJECT_ROOT / "knowledge")
     settings = Settings(
         ports=Ports(rasa=free_port(), actions=free_port(), web=free_port()),
         token=secrets.token_urlsafe(16),
         model=model,
         var=var,
-        extra_env={"VISAFAQ_DATABASE_URL": database_url, "VISAFAQ_TODAY": "2026-11-24"},
+        extra_env={
+            "VISAFAQ_DATABASE_URL": database_url,
+            "VISAFAQ_TRACKER_URL": tracker_url,
+            "VISAFAQ_TODAY": "2026-11-24",
+        },
     )
     assistant = Assistant(settings)
     assistant.start(timeout=240)
     try:
-        yield Server(f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, var)
+        yield Server(f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, tracker_url, var)
     finally:
         assistant.stop()
