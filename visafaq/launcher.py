@@ -129,8 +129,7 @@ class Assistant:
             str(rasa),
             "run",
             "--enable-api",
-            "--auth-token",
-            s.token,
+            f"--auth-token={s.token}",  # one argument: a token may start with "-"
             "--model",
             str(s.model),
             "--port",
