@@ -213,3 +213,17 @@ def test_the_first_user_can_come_from_the_environment(site: Site, monkeypatch: p
     monkeypatch.setenv("VISAFAQ_TRACKER_URL", site.config.tracker_url)
     with TestClient(mounted(StaffConfig.from_env())) as client:
         assert log_in(client, "first-admin", "the first admin's password")
+
+
+def test_repeated_wrong_passwords_lock_the_name_out_for_a_while(client: TestClient) -> None:
+    def attempt(password: str) -> int:
+        page = client.get("/staff/login")
+        response = client.post(
+            "/staff/login",
+            data={"csrf": csrf_of(page.text), "username": USER, "password": password, "next": "/staff/"},
+            follow_redirects=False,
+        )
+        return int(response.status_code)
+
+    assert [attempt(f"guess {n}") for n in range(10)] == [401] * 10
+    assert attempt(PASSWORD) == 429  # even the right password, until the lockout ends

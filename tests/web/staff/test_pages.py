@@ -7,14 +7,16 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from tests.web.staff.conftest import USER, Site
+from tests.web.staff.conftest import USER, Site, mounted
 from visafaq.db.engine import transaction
 from visafaq.triage import tickets
 from visafaq.triage.schema import RevealRow
+from visafaq.web.staff import StaffConfig
 from visafaq.web.staff.security import CONTENT_SECURITY_POLICY
 
 TODAY = datetime.now(UTC).date()
@@ -120,3 +122,15 @@ def test_every_page_has_the_security_headers_and_no_script(staff_client: tuple[T
         assert "<script" not in response.text and " style=" not in response.text
     cookie = client.get("/staff/").headers.get("set-cookie", "")
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+
+
+def test_a_dead_database_gets_a_polite_503(tmp_path: Path) -> None:
+    config = StaffConfig(
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/nothing",
+        tracker_url=f"sqlite:///{tmp_path / 'tracker.sqlite3'}",
+        secret_key="k",
+    )
+    with TestClient(mounted(config)) as client:
+        for path in ("/staff/login", "/staff/"):
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == 503 and "temporarily unavailable" in response.text

@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ HERE = Path(__file__).parent
 #: The longest period a report covers in one page (and one chart).
 MAX_DAYS = 731
 DEFAULT_DAYS = 7
+#: Failed logins allowed per user name within LOCKOUT_SECONDS before further tries are refused.
+MAX_FAILED_LOGINS = 10
+LOCKOUT_SECONDS = 15 * 60
 REPORT_TABLES = ("summary", "per_day", "by_programme", "by_topic", "by_channel", "unanswered")
 
 
@@ -112,6 +116,20 @@ class Dashboard:
         self.templates = Jinja2Templates(env=environment)
         self._ready = False
         self._lock = threading.Lock()
+        self._failed_logins: dict[str, list[float]] = {}
+
+    def locked_out(self, username: str) -> bool:
+        """Too many wrong passwords for this name lately (per process: a brake on guessing, not a wall)."""
+        now = time.monotonic()
+        recent = [t for t in self._failed_logins.get(username.lower(), []) if now - t < LOCKOUT_SECONDS]
+        self._failed_logins[username.lower()] = recent
+        return len(recent) >= MAX_FAILED_LOGINS
+
+    def login_failed(self, username: str) -> None:
+        self._failed_logins.setdefault(username.lower(), []).append(time.monotonic())
+
+    def login_succeeded(self, username: str) -> None:
+        self._failed_logins.pop(username.lower(), None)
 
     def prepare(self) -> None:
         """Our tables up to date and the first staff user (STAFF_USER / STAFF_PASSWORD); once."""
@@ -233,10 +251,15 @@ async def login_submit(request: Request) -> Response:
     next_page = safe_next(str(form.get("next") or ""), root) or root
     if not csrf_valid(request, form):
         return render(request, "login.html", {"next": next_page, "error": "The form had expired: try again."}, 403)
-    username, password = str(form.get("username") or "").strip(), str(form.get("password") or "")
+    username, password = str(form.get("username") or "").strip()[:120], str(form.get("password") or "")
+    if board.locked_out(username):
+        message = "Too many wrong passwords for this user: wait 15 minutes and try again."
+        return render(request, "login.html", {"next": next_page, "error": message}, 429)
     if not await run_in_threadpool(staff.authenticate, board.store, username, password):
-        log.info("failed staff login for %r", username[:120])
+        board.login_failed(username)
+        log.info("failed staff login for %r", username)
         return render(request, "login.html", {"next": next_page, "error": "Wrong user name or password."}, 401)
+    board.login_succeeded(username)
     log_in(request, username)
     log.info("staff login: %s", username)
     return RedirectResponse(next_page, status_code=303)
