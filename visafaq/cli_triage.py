@@ -16,6 +16,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
 from visafaq import settings
 from visafaq.db.engine import make_engine
 from visafaq.db.migrate import upgrade
@@ -39,7 +41,7 @@ def _since(text: str) -> reports.Period:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def _engines(args: argparse.Namespace) -> tuple[Any, Any]:
+def _engines(args: argparse.Namespace) -> tuple[Engine, Engine]:
     store = make_engine(args.database_url)
     upgrade(store)
     return make_engine(args.tracker_url or settings.tracker_url()), store
