@@ -126,7 +126,9 @@ class Report:
 
 
 @dataclass(frozen=True)
-class _Item:
+class UnansweredQuestion:
+    """One question that went unanswered, before grouping."""
+
     conversation_id: str
     question: str
     at: datetime
@@ -148,7 +150,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _no_facts_items(store: Engine, period: Period) -> list[_Item]:
+def _no_facts_items(store: Engine, period: Period) -> list[UnansweredQuestion]:
     """Questions the answer action found nothing for: only our table knows those."""
     if not inspect(store).has_table(UnansweredRow.__tablename__):
         return []
@@ -159,12 +161,12 @@ def _no_facts_items(store: Engine, period: Period) -> list[_Item]:
     )
     with transaction(store) as session:
         return [
-            _Item(row.conversation_id, row.question, _aware(row.created_at), row.reason, row.programme)
+            UnansweredQuestion(row.conversation_id, row.question, _aware(row.created_at), row.reason, row.programme)
             for row in session.execute(query).scalars()
         ]
 
 
-def unanswered_items(turns: list[Turn], store: Engine | None, period: Period) -> list[_Item]:
+def unanswered_items(turns: list[Turn], store: Engine | None, period: Period) -> list[UnansweredQuestion]:
     items = []
     for turn in turns:
         if not _is_typed(turn):
@@ -175,14 +177,14 @@ def unanswered_items(turns: list[Turn], store: Engine | None, period: Period) ->
             reason = "low_confidence"
         else:
             continue
-        items.append(_Item(turn.conversation_id, turn.text, turn.at, reason, turn.programme))
+        items.append(UnansweredQuestion(turn.conversation_id, turn.text, turn.at, reason, turn.programme))
     seen = {(item.conversation_id, item.question) for item in items}
     if store is not None:
         items += [item for item in _no_facts_items(store, period) if (item.conversation_id, item.question) not in seen]
     return items
 
 
-def group_unanswered(items: list[_Item]) -> list[UnansweredGroup]:
+def group_unanswered(items: list[UnansweredQuestion]) -> list[UnansweredGroup]:
     groups = []
     for members in group_questions([item.question for item in items]):
         chosen = sorted((items[i] for i in members), key=lambda item: item.at, reverse=True)
