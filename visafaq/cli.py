@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from visafaq import settings
 from visafaq.cli_eligibility import add_eligibility_parser
+from visafaq.cli_triage import add_triage_parsers
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import queries, store
 from visafaq.knowledge.reader import KnowledgeError, read_knowledge
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--json", action="store_true", help="one JSON object")
 
     add_eligibility_parser(commands)
+    add_triage_parsers(commands)
 
     run = commands.add_parser("run", help="start the action server and the Rasa server (make run)")
     run.set_defaults(handler=_run)

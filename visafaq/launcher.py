@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from sqlalchemy.engine import make_url
+
 from visafaq.settings import PROJECT_ROOT
 
 
@@ -96,7 +98,6 @@ class Assistant:
         env.update(
             {
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{s.ports.actions}/webhook",
-                "TRACKER_SQLITE_PATH": str(s.var / "tracker.sqlite3"),
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -104,6 +105,9 @@ class Assistant:
             }
         )
         env.update(s.extra_env)
+        # One setting for Rasa's tracker store and for the staff reports that read it.
+        env.setdefault("VISAFAQ_TRACKER_URL", f"sqlite:///{s.var / 'tracker.sqlite3'}")
+        env["TRACKER_STORE_URL"] = rasa_database_url(env["VISAFAQ_TRACKER_URL"])
         return env
 
     def action_server_command(self) -> list[str]:
@@ -125,8 +129,7 @@ class Assistant:
             str(rasa),
             "run",
             "--enable-api",
-            "--auth-token",
-            s.token,
+            f"--auth-token={s.token}",  # one argument: a token may start with "-"
             "--model",
             str(s.model),
             "--port",
@@ -200,6 +203,14 @@ class Assistant:
 
     def crashed(self) -> Process | None:
         return next((p for p in self.processes if p.popen.poll() is not None), None)
+
+
+def rasa_database_url(url: str) -> str:
+    """The same database for Rasa's SQLAlchemy 1.4, which has psycopg2 where we have psycopg 3."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
 
 
 def tail(path: Path, lines: int = 20) -> str:

@@ -22,6 +22,14 @@ def database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'visafaq.sqlite3'}"
 
 
+def tracker_url() -> str:
+    """Rasa's SQL tracker store, which staff reports read (VISAFAQ_TRACKER_URL); default var/tracker.sqlite3."""
+    configured = os.environ.get("VISAFAQ_TRACKER_URL")
+    if configured:
+        return configured
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.sqlite3'}"
+
+
 def today() -> date:
     """The day answers are given for: today, or VISAFAQ_TODAY (YYYY-MM-DD) to preview a rule change."""
     configured = os.environ.get("VISAFAQ_TODAY")

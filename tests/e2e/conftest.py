@@ -9,6 +9,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class Server:
     rasa_url: str
     token: str
     database_url: str
+    tracker_url: str
     var: Path
 
     def request(
@@ -69,24 +71,36 @@ def texts(replies: list[dict[str, object]]) -> str:
     return "\n".join(str(reply.get("text", "")) for reply in replies)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def running_assistant(var: Path, database_url: str, tracker_url: str) -> Iterator[Server]:
+    """The model, action server and Rasa server on free ports, over the given databases."""
     model = PROJECT_ROOT / "models" / "visafaq.tar.gz"
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first (make train)")
-    var = tmp_path_factory.mktemp("e2e-var")
-    database_url = f"sqlite:///{var / 'visafaq.sqlite3'}"
     store.load_directory(make_engine(database_url), PROJECT_ROOT / "knowledge")
     settings = Settings(
         ports=Ports(rasa=free_port(), actions=free_port(), web=free_port()),
         token=secrets.token_urlsafe(16),
         model=model,
         var=var,
-        extra_env={"VISAFAQ_DATABASE_URL": database_url, "VISAFAQ_TODAY": "2026-11-24"},
+        extra_env={
+            "VISAFAQ_DATABASE_URL": database_url,
+            "VISAFAQ_TRACKER_URL": tracker_url,
+            "VISAFAQ_TODAY": "2026-11-24",
+        },
     )
     assistant = Assistant(settings)
     assistant.start(timeout=240)
     try:
-        yield Server(f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, var)
+        yield Server(f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, tracker_url, var)
     finally:
         assistant.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    var = tmp_path_factory.mktemp("e2e-var")
+    with running_assistant(
+        var, f"sqlite:///{var / 'visafaq.sqlite3'}", f"sqlite:///{var / 'tracker.sqlite3'}"
+    ) as server:
+        yield server

@@ -1,0 +1,1 @@
+"""The web app: the chat widget page and the staff dashboard."""
