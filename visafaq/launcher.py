@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from visafaq import channel_config
 from visafaq.settings import PROJECT_ROOT
 
 
@@ -87,6 +88,7 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.processes: list[Process] = []
+        self.channels: channel_config.ChannelPlan | None = None
 
     # --- the commands ---------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
@@ -104,6 +106,7 @@ class Assistant:
             }
         )
         env.update(s.extra_env)
+        env.update(channel_config.rasa_environment(env))
         return env
 
     def action_server_command(self) -> list[str]:
@@ -134,7 +137,7 @@ class Assistant:
             "--endpoints",
             "endpoints.yml",
             "--credentials",
-            "credentials.yml",
+            str(s.var / "credentials.yml"),
             "--cors",
             s.cors,
         ]
@@ -147,6 +150,10 @@ class Assistant:
         s.var.mkdir(parents=True, exist_ok=True)
         self._spawn("actions", self.action_server_command())
         self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
+        # credentials.yml's channels whose variables are set (see visafaq/channel_config.py).
+        self.channels = channel_config.write_effective_credentials(
+            s.root / "credentials.yml", s.var / "credentials.yml", self.environment()
+        )
         self._spawn("rasa", self.rasa_command())
         # Rasa's token authentication reads the `token` query parameter.
         self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout)
@@ -226,6 +233,8 @@ def run_forever(settings: Settings) -> int:
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if assistant.channels:
+        print("Channels:\n" + "\n".join(f"  {line}" for line in assistant.channels.summary()), flush=True)
     p = settings.ports
     print(
         f"\nvisafaq is running.\n"

@@ -8,7 +8,8 @@ import secrets
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,12 +70,13 @@ def texts(replies: list[dict[str, object]]) -> str:
     return "\n".join(str(reply.get("text", "")) for reply in replies)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def running_assistant(var: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """The action server and the Rasa server on free ports, with a fresh knowledge store under `var`;
+    `extra_env` reaches both (e.g. to switch a messaging channel on)."""
     model = PROJECT_ROOT / "models" / "visafaq.tar.gz"
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first (make train)")
-    var = tmp_path_factory.mktemp("e2e-var")
     database_url = f"sqlite:///{var / 'visafaq.sqlite3'}"
     store.load_directory(make_engine(database_url), PROJECT_ROOT / "knowledge")
     settings = Settings(
@@ -82,7 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         token=secrets.token_urlsafe(16),
         model=model,
         var=var,
-        extra_env={"VISAFAQ_DATABASE_URL": database_url, "VISAFAQ_TODAY": "2026-11-24"},
+        extra_env={"VISAFAQ_DATABASE_URL": database_url, "VISAFAQ_TODAY": "2026-11-24", **(extra_env or {})},
     )
     assistant = Assistant(settings)
     assistant.start(timeout=240)
@@ -90,3 +92,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, var)
     finally:
         assistant.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_assistant(tmp_path_factory.mktemp("e2e-var")) as running:
+        yield running
