@@ -20,6 +20,11 @@ from tests.e2e.conftest import Response, Server, running_assistant
 TELEGRAM_TOKEN = f"123456789:{secrets.token_urlsafe(24)}"
 TELEGRAM_BOT = "visafaq_test_bot"
 TELEGRAM_SECRET = secrets.token_urlsafe(24)
+SLACK_TOKEN = f"xoxb-{secrets.token_hex(12)}"
+SLACK_SIGNING_SECRET = secrets.token_hex(16)
+#: The channel where the assistant answers every message (SLACK_CHANNEL), not only mentions.
+SLACK_CHANNEL = "C0ASSISTANT"
+SLACK_BOT_USER = "U0VISAFAQ"
 #: Short, so that the timeout test is short; long enough for a loopback call.
 API_TIMEOUT_SECONDS = 2
 
@@ -48,6 +53,24 @@ def telegram_responder(call: Call) -> tuple[int, dict[str, Any]]:
     return 200, {"ok": True, "result": True}  # setWebhook, answerCallbackQuery
 
 
+def slack_responder(call: Call) -> tuple[int, dict[str, Any]]:
+    """Answers as the Web API does (https://api.slack.com/web#responses): HTTP 200, "ok" says."""
+    if call.headers.get("authorization") != f"Bearer {SLACK_TOKEN}":
+        return 200, {"ok": False, "error": "invalid_auth"}
+    if call.method == "chat.postMessage":
+        ts = f"{time.time():.6f}"
+        message = {"type": "message", "user": SLACK_BOT_USER, "bot_id": "B0VISAFAQ", "ts": ts, **call.fields}
+        return 200, {"ok": True, "channel": call.fields.get("channel"), "ts": ts, "message": message}
+    return 200, {"ok": False, "error": "unknown_method"}
+
+
+@pytest.fixture(scope="session")
+def slack_api() -> Iterator[StandIn]:
+    stand_in = StandIn(slack_responder).start()
+    yield stand_in
+    stand_in.stop()
+
+
 @pytest.fixture(scope="session")
 def telegram_api() -> Iterator[StandIn]:
     stand_in = StandIn(telegram_responder).start()
@@ -56,7 +79,7 @@ def telegram_api() -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="session")
-def messaging(tmp_path_factory: pytest.TempPathFactory, telegram_api: StandIn) -> Iterator[Server]:
+def messaging(tmp_path_factory: pytest.TempPathFactory, telegram_api: StandIn, slack_api: StandIn) -> Iterator[Server]:
     env = {
         "TELEGRAM_TOKEN": TELEGRAM_TOKEN,
         "TELEGRAM_VERIFY": TELEGRAM_BOT,
@@ -64,6 +87,11 @@ def messaging(tmp_path_factory: pytest.TempPathFactory, telegram_api: StandIn) -
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
         "TELEGRAM_API_URL": telegram_api.url,
         "TELEGRAM_API_TIMEOUT": str(API_TIMEOUT_SECONDS),
+        "SLACK_TOKEN": SLACK_TOKEN,
+        "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+        "SLACK_CHANNEL": SLACK_CHANNEL,
+        "SLACK_API_URL": f"{slack_api.url}/api/",
+        "SLACK_API_TIMEOUT": str(API_TIMEOUT_SECONDS),
     }
     with running_assistant(tmp_path_factory.mktemp("channels-var"), env) as server:
         yield server
@@ -85,3 +113,13 @@ def post_json(server: Server, path: str, payload: object, headers: Mapping[str, 
 
 def rasa_log(server: Server) -> str:
     return (server.var / "rasa.log").read_text(encoding="utf-8", errors="replace")
+
+
+def wait_for_log(server: Server, text: str, count: int, timeout: float = 30.0) -> None:
+    """Until the Rasa server's log holds `text` at least `count` times (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if rasa_log(server).count(text) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} did not appear {count} time(s) in {server.var / 'rasa.log'}")
