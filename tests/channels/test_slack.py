@@ -14,7 +14,13 @@ import time
 import urllib.parse
 from typing import Any
 
-from channels.rendering import SLACK_BUTTON_VALUE_LIMIT, TEXT_ONLY_REPLY, PayloadKeys, slack_messages
+from channels.rendering import (
+    EXPIRED_BUTTON_REPLY,
+    SLACK_BUTTON_VALUE_LIMIT,
+    TEXT_ONLY_REPLY,
+    PayloadKeys,
+    slack_messages,
+)
 from tests.channels.conftest import (
     API_TIMEOUT_SECONDS,
     SLACK_BOT_USER,
@@ -143,16 +149,8 @@ def test_a_direct_message_gets_the_assistants_answer_as_blocks(messaging: Server
     assert all("thread_ts" not in post.fields for post in posts)  # a direct message is answered in place
 
 
-def test_a_button_press_is_answered_as_the_buttons_payload(messaging: Server, slack_api: StandIn) -> None:
-    user, channel = new_id("U"), new_id("D")
-    posts, rest = say_and_wait(messaging, slack_api, direct_message(user, channel, "hello"), f"rest-{user}")
-    with_buttons = [p for p in posts if p.fields["blocks"][-1]["type"] == "actions"]
-    assert with_buttons, "the greeting should offer buttons"
-    bot_message = with_buttons[-1].fields
-    button = bot_message["blocks"][-1]["elements"][0]
-    rest_buttons = [b for reply in rest for b in reply.get("buttons") or []]
-    expected = messaging.say(f"rest-{user}", rest_buttons[0]["payload"])
-
+def block_actions(user: str, channel: str, button: dict[str, Any], bot_message: dict[str, Any]) -> bytes:
+    """A button press as Interactivity posts it: a form with one field, `payload`, holding JSON."""
     ts = new_ts()
     payload = {
         "type": "block_actions",
@@ -167,13 +165,27 @@ def test_a_button_press_is_answered_as_the_buttons_payload(messaging: Server, sl
         "response_url": "https://hooks.slack.com/actions/T0TEAM/1/abc",
         "actions": [{**button, "block_id": "b1", "type": "button", "action_ts": new_ts()}],
     }
-    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def test_a_button_press_is_answered_as_the_buttons_payload(messaging: Server, slack_api: StandIn) -> None:
+    user, channel = new_id("U"), new_id("D")
+    posts, rest = say_and_wait(messaging, slack_api, direct_message(user, channel, "hello"), f"rest-{user}")
+    with_buttons = [p for p in posts if p.fields["blocks"][-1]["type"] == "actions"]
+    assert with_buttons, "the greeting should offer buttons"
+    bot_message = with_buttons[-1].fields
+    button = bot_message["blocks"][-1]["elements"][0]
+    rest_buttons = [b for reply in rest for b in reply.get("buttons") or []]
+    expected = messaging.say(f"rest-{user}", rest_buttons[0]["payload"])
+
+    body = block_actions(user, channel, button, bot_message)
     before = len(posts_to(slack_api, channel))
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(body)}
     assert post(messaging, WEBHOOK, body, headers).status == 200
     assert post(messaging, WEBHOOK, body, headers).status == 200  # pressed twice, or re-sent: answered once
-    posts = wait_posts(slack_api, channel, before + len(expected_posts(expected)))[before:]
-    assert_same_reply(posts, expected)
+    wait_posts(slack_api, channel, before + len(expected_posts(expected)))
+    _, later = say_and_wait(messaging, slack_api, direct_message(user, channel, "thanks"), f"rest-{user}")
+    assert_same_reply(posts_to(slack_api, channel)[before:], expected + later)
 
 
 def test_a_mention_in_a_thread_is_answered_once_in_that_thread(messaging: Server, slack_api: StandIn) -> None:
@@ -275,3 +287,14 @@ def test_a_failing_web_api_is_logged_and_the_next_message_works(messaging: Serve
     assert "Slack API call failed" in log
     assert "TimeoutError" in log
     assert SLACK_TOKEN not in log
+
+
+def test_a_button_key_the_server_no_longer_knows_asks_to_type_the_question(
+    messaging: Server, slack_api: StandIn
+) -> None:
+    user, channel = new_id("U"), new_id("D")
+    button = {"action_id": "button-0", "text": {"type": "plain_text", "text": "Old"}, "value": "k:0123456789abcdef"}
+    body = block_actions(user, channel, button, {"text": "an old answer", "blocks": []})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(body)}
+    assert post(messaging, WEBHOOK, body, headers).status == 200
+    assert [post.fields["text"] for post in wait_posts(slack_api, channel, 1)] == [EXPIRED_BUTTON_REPLY]

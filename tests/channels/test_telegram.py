@@ -11,7 +11,7 @@ import random
 import time
 from typing import Any
 
-from channels.rendering import TELEGRAM_CALLBACK_DATA_LIMIT, TEXT_ONLY_REPLY
+from channels.rendering import EXPIRED_BUTTON_REPLY, TELEGRAM_CALLBACK_DATA_LIMIT, TEXT_ONLY_REPLY
 from tests.channels.conftest import (
     API_TIMEOUT_SECONDS,
     TELEGRAM_SECRET,
@@ -206,3 +206,18 @@ def test_a_failing_bot_api_is_logged_and_the_next_message_works(messaging: Serve
     assert "Telegram API call failed" in log
     assert "TimeoutError" in log
     assert TELEGRAM_TOKEN not in log
+
+
+def test_a_button_key_the_server_no_longer_knows_asks_to_type_the_question(
+    messaging: Server, telegram_api: StandIn
+) -> None:
+    chat = new_chat()
+    query = {
+        "id": f"{chat}-expired",
+        "from": person(chat),
+        "message": message(chat, text="an old answer"),
+        "chat_instance": "1",
+        "data": "k:0123456789abcdef01234567",  # a long payload's key from before a restart
+    }
+    assert send(messaging, {"update_id": next(_update_ids), "callback_query": query}).status == 200
+    assert [call.fields["text"] for call in sent_to(telegram_api, chat)] == [EXPIRED_BUTTON_REPLY]
