@@ -63,3 +63,8 @@ def test_the_launcher_gives_rasa_the_effective_file_and_fills_optional_variables
     command = assistant.rasa_command()
     assert command[command.index("--credentials") + 1] == str(tmp_path / "credentials.yml")
     assert all(name in assistant.environment() for name in channel_config.OPTIONAL_VARIABLES)
+
+
+def test_a_token_that_starts_with_a_dash_reaches_rasa_as_the_tokens_value(tmp_path: Path) -> None:
+    command = Assistant(Settings(var=tmp_path, token="-starts-with-a-dash")).rasa_command()
+    assert "--auth-token=-starts-with-a-dash" in command

@@ -128,8 +128,8 @@ class Assistant:
             str(rasa),
             "run",
             "--enable-api",
-            "--auth-token",
-            s.token,
+            # One argument with "=": a generated token may start with "-", which argparse takes for an option.
+            f"--auth-token={s.token}",
             "--model",
             str(s.model),
             "--port",
