@@ -209,6 +209,20 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def seconds(value: object, default: float, name: str) -> float:
+    """A timeout setting: empty means the default; anything but a positive number is an error that
+    names the variable, raised at start."""
+    if value is None or not str(value).strip():
+        return default
+    try:
+        number = float(str(value))
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return number
+
+
 def redact(text: str, secrets: Sequence[str | None]) -> str:
     """The text with every secret replaced by ***, for log lines about failed API calls."""
     for secret in secrets:

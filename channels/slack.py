@@ -44,6 +44,7 @@ from channels.rendering import (
     BoundedMemory,
     PayloadKeys,
     redact,
+    seconds,
     slack_messages,
 )
 
@@ -122,7 +123,7 @@ class SlackInput(RasaSlackInput):
             slack_signing_secret=credentials.get("slack_signing_secret") or "",
             conversation_granularity=credentials.get("conversation_granularity") or "sender",
             api_url=credentials.get("api_url") or DEFAULT_API_URL,
-            timeout=float(credentials.get("timeout") or DEFAULT_TIMEOUT_SECONDS),
+            timeout=seconds(credentials.get("timeout"), DEFAULT_TIMEOUT_SECONDS, "SLACK_API_TIMEOUT"),
         )
 
     def __init__(
@@ -146,8 +147,6 @@ class SlackInput(RasaSlackInput):
         )
         if not slack_token:
             raise InvalidConfigException("Slack needs slack_token (the Bot User OAuth Token, xoxb-...)")
-        if timeout <= 0:
-            raise InvalidConfigException(f"Slack's timeout must be a positive number of seconds, not {timeout}")
         self.api_url = api_url
         self.timeout = timeout
         self.keys = PayloadKeys(SLACK_BUTTON_VALUE_LIMIT)

@@ -44,6 +44,7 @@ from channels.rendering import (
     BoundedMemory,
     PayloadKeys,
     redact,
+    seconds,
     telegram_messages,
 )
 
@@ -62,6 +63,7 @@ API_ERRORS = (TelegramAPIError, aiohttp.ClientError, asyncio.TimeoutError)
 
 class TelegramOutput(RasaTelegramOutput):
     def __init__(self, access_token: str, api_url: str, timeout: float, keys: PayloadKeys) -> None:
+        # Rasa's __init__ only passes the token to aiogram's Bot; the Bot takes the address and timeout too.
         Bot.__init__(self, access_token, server=TelegramAPIServer.from_base(api_url), timeout=timeout)
         self.keys = keys
         self._access_token = access_token
@@ -119,7 +121,7 @@ class TelegramInput(RasaTelegramInput):
             credentials.get("webhook_url"),
             secret_token=credentials.get("secret_token") or None,
             api_url=credentials.get("api_url") or DEFAULT_API_URL,
-            timeout=float(credentials.get("timeout") or DEFAULT_TIMEOUT_SECONDS),
+            timeout=seconds(credentials.get("timeout"), DEFAULT_TIMEOUT_SECONDS, "TELEGRAM_API_TIMEOUT"),
         )
 
     def __init__(
@@ -135,8 +137,6 @@ class TelegramInput(RasaTelegramInput):
         super().__init__(access_token, verify, webhook_url, debug_mode=False)
         if not access_token or not verify or not webhook_url:
             raise RasaException("Telegram needs access_token, verify (the bot's username) and webhook_url")
-        if timeout <= 0:
-            raise RasaException(f"Telegram's timeout must be a positive number of seconds, not {timeout}")
         self.secret_token = secret_token
         self.api_url = api_url
         self.timeout = timeout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from channels.rendering import (
     SLACK_SECTION_LIMIT,
     TELEGRAM_CALLBACK_DATA_LIMIT,
@@ -11,6 +13,7 @@ from channels.rendering import (
     BoundedMemory,
     PayloadKeys,
     redact,
+    seconds,
     slack_messages,
     slack_mrkdwn,
     split_message,
@@ -94,3 +97,12 @@ def test_bounded_memory_forgets_the_oldest_and_answers_repeats_once() -> None:
 def test_redact_hides_secrets_in_log_lines() -> None:
     assert redact("POST /bot123:abc/sendMessage failed", ["123:abc", None]) == "POST /bot***/sendMessage failed"
     assert slack_mrkdwn("no links") == "no links"
+
+
+def test_timeouts_default_when_empty_and_must_be_positive_numbers() -> None:
+    assert seconds("", 10.0, "X_TIMEOUT") == 10.0
+    assert seconds(None, 10.0, "X_TIMEOUT") == 10.0
+    assert seconds("2.5", 10.0, "X_TIMEOUT") == 2.5
+    for bad in ("0", "-1", "soon", "inf", "nan"):
+        with pytest.raises(ValueError, match="X_TIMEOUT must be a positive number of seconds"):
+            seconds(bad, 10.0, "X_TIMEOUT")
