@@ -22,6 +22,7 @@ from types import FrameType
 
 from sqlalchemy.engine import make_url
 
+from visafaq import channel_config
 from visafaq.settings import PROJECT_ROOT
 
 
@@ -89,6 +90,7 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.processes: list[Process] = []
+        self.channels: channel_config.ChannelPlan | None = None
 
     # --- the commands ---------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
@@ -108,6 +110,7 @@ class Assistant:
         # One setting for Rasa's tracker store and for the staff reports that read it.
         env.setdefault("VISAFAQ_TRACKER_URL", f"sqlite:///{s.var / 'tracker.sqlite3'}")
         env["TRACKER_STORE_URL"] = rasa_database_url(env["VISAFAQ_TRACKER_URL"])
+        env.update(channel_config.rasa_environment(env))
         return env
 
     def action_server_command(self) -> list[str]:
@@ -137,7 +140,7 @@ class Assistant:
             "--endpoints",
             "endpoints.yml",
             "--credentials",
-            "credentials.yml",
+            str(s.var / "credentials.yml"),
             "--cors",
             s.cors,
         ]
@@ -150,6 +153,10 @@ class Assistant:
         s.var.mkdir(parents=True, exist_ok=True)
         self._spawn("actions", self.action_server_command())
         self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
+        # credentials.yml's channels whose variables are set (see visafaq/channel_config.py).
+        self.channels = channel_config.write_effective_credentials(
+            s.root / "credentials.yml", s.var / "credentials.yml", self.environment()
+        )
         self._spawn("rasa", self.rasa_command())
         # Rasa's token authentication reads the `token` query parameter.
         self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout)
@@ -237,6 +244,8 @@ def run_forever(settings: Settings) -> int:
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if assistant.channels:
+        print("Channels:\n" + "\n".join(f"  {line}" for line in assistant.channels.summary()), flush=True)
     p = settings.ports
     print(
         f"\nvisafaq is running.\n"

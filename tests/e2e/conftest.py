@@ -8,7 +8,7 @@ import secrets
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +72,21 @@ def texts(replies: list[dict[str, object]]) -> str:
 
 
 @contextmanager
-def running_assistant(var: Path, database_url: str, tracker_url: str) -> Iterator[Server]:
-    """The model, action server and Rasa server on free ports, over the given databases."""
+def running_assistant(
+    var: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    database_url: str | None = None,
+    tracker_url: str | None = None,
+) -> Iterator[Server]:
+    """The action server and the Rasa server on free ports, with a fresh knowledge store (SQLite files
+    under `var` unless other databases are given); `extra_env` reaches both (e.g. to switch a
+    messaging channel on)."""
     model = PROJECT_ROOT / "models" / "visafaq.tar.gz"
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first (make train)")
+    database_url = database_url or f"sqlite:///{var / 'visafaq.sqlite3'}"
+    tracker_url = tracker_url or f"sqlite:///{var / 'tracker.sqlite3'}"
     store.load_directory(make_engine(database_url), PROJECT_ROOT / "knowledge")
     settings = Settings(
         ports=Ports(rasa=free_port(), actions=free_port(), web=free_port()),
@@ -87,6 +97,7 @@ def running_assistant(var: Path, database_url: str, tracker_url: str) -> Iterato
             "VISAFAQ_DATABASE_URL": database_url,
             "VISAFAQ_TRACKER_URL": tracker_url,
             "VISAFAQ_TODAY": "2026-11-24",
+            **(extra_env or {}),
         },
     )
     assistant = Assistant(settings)
@@ -99,8 +110,5 @@ def running_assistant(var: Path, database_url: str, tracker_url: str) -> Iterato
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    var = tmp_path_factory.mktemp("e2e-var")
-    with running_assistant(
-        var, f"sqlite:///{var / 'visafaq.sqlite3'}", f"sqlite:///{var / 'tracker.sqlite3'}"
-    ) as server:
-        yield server
+    with running_assistant(tmp_path_factory.mktemp("e2e-var")) as running:
+        yield running

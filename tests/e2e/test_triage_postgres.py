@@ -39,7 +39,9 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     url = make_url(admin_url).update_query_dict({"options": f"-csearch_path={schema}"})
     database_url = url.render_as_string(hide_password=False)
     try:
-        with running_assistant(tmp_path_factory.mktemp("e2e-pg-var"), database_url, database_url) as server:
+        with running_assistant(
+            tmp_path_factory.mktemp("e2e-pg-var"), database_url=database_url, tracker_url=database_url
+        ) as server:
             yield server
     finally:
         with admin.begin() as connection:
