@@ -71,7 +71,7 @@ def test_eligibility_quota_json(capsys: pytest.CaptureFixture[str], argv: list[s
     verdict = json.loads(out)
     assert code == 0
     assert verdict["value"] == value and verdict["outcome"] == "yes"
-    assert set(verdict) == {"check", "on", "outcome", "value", "reasons", "missing"}
+    assert set(verdict) == {"check", "on", "outcome", "value", "reasons", "missing", "pending"}
     reason = verdict["reasons"][0]
     assert set(reason) >= {"rule", "passed", "detail", "source"}
     assert reason["source"]["checked"] == "2026-11-24"
