@@ -124,6 +124,7 @@ def test_a_shared_notion_gives_way_to_a_programme_cue(product_answerer: Answerer
     assert reply.programme == "internship"
     reply = product_answerer.answer(None, "paid_work", "what is permission for activity outside status", TODAY)
     assert reply.programme == "general"
+    assert not reply.text.startswith("For the ")  # shared notions are not a programme to name
 
 
 def test_an_open_verdict_states_the_rule_the_persons_figures_speak_to(product_answerer: Answerer) -> None:

@@ -197,7 +197,8 @@ class Answerer:
             programme_id = self.guess_programme(topic_id, question, on, candidates)
             if programme_id is None:
                 return self.ask_programme(topic_id, on, candidates)
-            guessed = len(candidates) > 1
+            # Shared notions (CoE, residence card) are not a programme to name in the reply.
+            guessed = len(candidates) > 1 and programme_id != GENERAL
         wording = self.ranking_words(question, topic_id)
         facts = self.store.facts(programme_id, topic_id, on, wording)
         if not facts and programme_id != "general":
