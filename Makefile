@@ -45,7 +45,8 @@ $(VENV)/.installed: requirements/app.lock pyproject.toml
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $@
 
-$(RASA_VENV)/.installed: requirements/rasa.lock $(VENV)/.installed
+# uv comes from .venv (order-only: a change to our own dependencies must not reinstall Rasa and retrain).
+$(RASA_VENV)/.installed: requirements/rasa.lock | $(VENV)/.installed
 	@PY310=$$(scripts/find-python 3.10); \
 	  [ -x $(RASA_VENV)/bin/python ] || "$$PY310" -m venv $(RASA_VENV)
 	$(UV) pip sync --quiet --python $(RASA_VENV)/bin/python requirements/rasa.lock

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.cli import main
+from tests.conftest import run_cli
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -20,21 +20,12 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_kb_check_load_and_stats(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "kb", "check")
+    code, out, _ = run_cli(capsys, "kb", "check")
     assert code == 0 and "valid" in out
-    code, out, _ = run(capsys, "kb", "load")
+    code, out, _ = run_cli(capsys, "kb", "load")
     assert code == 0 and out.startswith("Loaded")
-    code, out, _ = run(capsys, "kb", "stats", "--json")
+    code, out, _ = run_cli(capsys, "kb", "stats", "--json")
     stats = json.loads(out)
     assert code == 0
     assert stats["facts"] > 200 and stats["programmes"] == 6
@@ -42,7 +33,7 @@ def test_kb_check_load_and_stats(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_kb_stats_on_an_empty_store(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "kb", "stats")
+    code, _, err = run_cli(capsys, "kb", "stats")
     assert code == 1 and "kb load" in err
 
 
@@ -51,7 +42,7 @@ def test_kb_check_reports_bad_yaml(capsys: pytest.CaptureFixture[str], tmp_path:
     shutil.copytree(KNOWLEDGE, broken)
     facts = broken / "facts" / "titp.yml"
     facts.write_text(facts.read_text(encoding="utf-8").replace("topic: quota", "topic: quotas", 1), encoding="utf-8")
-    code, _, err = run(capsys, "kb", "load", "--knowledge-dir", str(broken))
+    code, _, err = run_cli(capsys, "kb", "load", "--knowledge-dir", str(broken))
     assert code == 1
     assert "knowledge/facts/titp.yml:" in err and "unknown topic 'quotas'" in err
     assert "nothing was loaded" in err
@@ -67,7 +58,7 @@ def test_kb_check_reports_bad_yaml(capsys: pytest.CaptureFixture[str], tmp_path:
     ],
 )
 def test_eligibility_quota_json(capsys: pytest.CaptureFixture[str], argv: list[str], value: int) -> None:
-    code, out, _ = run(capsys, "eligibility", *argv, "--json")
+    code, out, _ = run_cli(capsys, "eligibility", *argv, "--json")
     verdict = json.loads(out)
     assert code == 0
     assert verdict["value"] == value and verdict["outcome"] == "yes"
@@ -78,7 +69,7 @@ def test_eligibility_quota_json(capsys: pytest.CaptureFixture[str], argv: list[s
 
 
 def test_eligibility_text_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "eligibility", "titp-applicant", "--age", "17")
+    code, out, _ = run_cli(capsys, "eligibility", "titp-applicant", "--age", "17")
     assert code == 0
     assert "NO" in out.splitlines()[0]
     assert "✗ You are 17; the minimum age is 18." in out
@@ -86,7 +77,7 @@ def test_eligibility_text_explains_itself(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_internship_over_28_hours(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "eligibility", "internship-permission", "--paid", "--hours-per-week", "35", "--json")
+    code, out, _ = run_cli(capsys, "eligibility", "internship-permission", "--paid", "--hours-per-week", "35", "--json")
     verdict = json.loads(out)
     assert code == 0 and verdict["outcome"] == "unknown"
     assert "separate permission" in verdict["reasons"][0]["detail"]
@@ -106,6 +97,6 @@ def test_internship_over_28_hours(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_wrong_usage_is_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     assert code == 2
     assert "usage:" in err and "Traceback" not in err

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from visafaq.cli import main
+from tests.conftest import run_cli
 from visafaq.eligibility.registry import CHECKS
 
 TODAY = "2026-11-24"
@@ -27,12 +27,7 @@ def environment(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(["eligibility", *argv])
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, "eligibility", *argv)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:

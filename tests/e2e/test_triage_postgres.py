@@ -3,15 +3,12 @@ reports read them from there. Fails, not skips, in CI when PostgreSQL is unreach
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import _postgres_admin_url, postgres_required
+from tests.conftest import postgres_schema
 from tests.e2e.conftest import Server, running_assistant
 from visafaq.db.engine import make_engine
 from visafaq.triage import reports
@@ -23,30 +20,13 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The assistant with its tracker store and our tables in a fresh PostgreSQL schema."""
-    admin_url = _postgres_admin_url()
-    try:
-        admin = make_engine(admin_url)
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # any failure to connect decides fail-or-skip
-        message = f"PostgreSQL unreachable: {error}"
-        if postgres_required():
-            pytest.fail(message)
-        pytest.skip(message)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(admin_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    database_url = url.render_as_string(hide_password=False)
-    try:
-        with running_assistant(
+    with (
+        postgres_schema() as database_url,
+        running_assistant(
             tmp_path_factory.mktemp("e2e-pg-var"), database_url=database_url, tracker_url=database_url
-        ) as server:
-            yield server
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        ) as server,
+    ):
+        yield server
 
 
 def test_conversations_kept_in_postgresql_appear_in_the_reports(postgres_server: Server) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.triage.conftest import Conversation
-from visafaq.cli import main
 from visafaq.db.engine import make_engine
 from visafaq.db.migrate import upgrade
 from visafaq.triage import staff
@@ -38,51 +38,42 @@ def databases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str
     return store_url, tracker_url
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_report_as_json_csv_and_text(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "triage", "report", "--since", "7d", "--json")
+    code, out, _ = run_cli(capsys, "triage", "report", "--since", "7d", "--json")
     report = json.loads(out)
     assert code == 0
     assert (report["questions"], report["conversations"], report["fallbacks"]) == (2, 2, 1)
     assert report["by_topic"] == {"fees": 1, "(none)": 1} and report["by_programme"]["ssw"] == 1
     assert report["unanswered"][0]["question"] == "call [phone hidden]"
 
-    code, out, _ = run(capsys, "triage", "report", "--since", "60d", "--csv")
+    code, out, _ = run_cli(capsys, "triage", "report", "--since", "60d", "--csv")
     rows = list(csv.reader(io.StringIO(out)))
     assert code == 0 and ["summary", "questions", "3"] in rows
     assert ["by_channel", "telegram", "1"] in rows and "090-1234-5678" not in out
 
-    code, out, _ = run(capsys, "triage", "report")
+    code, out, _ = run_cli(capsys, "triage", "report")
     assert code == 0 and "2 questions in 2 conversations" in out and "call [phone hidden]" in out
 
 
 def test_a_bad_period_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "triage", "report", "--since", "a week")
+    code, _, err = run_cli(capsys, "triage", "report", "--since", "a week")
     assert code == 2 and "e.g. 7d" in err
-    code, _, err = run(capsys, "triage", "purge", "--older-than", "soon")
+    code, _, err = run_cli(capsys, "triage", "purge", "--older-than", "soon")
     assert code == 2 and "e.g. 7d" in err
 
 
 def test_tickets(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "triage", "tickets")
+    code, out, _ = run_cli(capsys, "triage", "tickets")
     assert code == 0 and "please call [phone hidden]" in out and "#1" in out
-    code, out, _ = run(capsys, "triage", "tickets", "--json")
+    code, out, _ = run_cli(capsys, "triage", "tickets", "--json")
     [ticket] = json.loads(out)
     assert ticket["status"] == "open" and ticket["channel"] == "telegram" and ticket["waiting_seconds"] >= 0
 
 
 def test_purge(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "triage", "purge", "--older-than", "10d")
+    code, out, _ = run_cli(capsys, "triage", "purge", "--older-than", "10d")
     assert code == 0 and "1 conversations" in out and "0 hand-off requests" in out
-    code, out, _ = run(capsys, "triage", "report", "--since", "60d", "--json")
+    code, out, _ = run_cli(capsys, "triage", "report", "--since", "60d", "--json")
     assert json.loads(out)["conversations"] == 2
 
 
@@ -91,13 +82,13 @@ def test_add_user_asks_for_the_password_twice(
 ) -> None:
     answers = iter(["a long enough password", "a long enough password"])
     monkeypatch.setattr("getpass.getpass", lambda _prompt="": next(answers))
-    code, out, _ = run(capsys, "staff", "add-user", "aiko")
+    code, out, _ = run_cli(capsys, "staff", "add-user", "aiko")
     assert code == 0 and "created" in out
     assert staff.authenticate(make_engine(databases[0]), "aiko", "a long enough password")
 
     answers = iter(["one password here", "another password"])
-    code, _, err = run(capsys, "staff", "add-user", "ben")
+    code, _, err = run_cli(capsys, "staff", "add-user", "ben")
     assert code == 1 and "differ" in err
     answers = iter(["short", "short"])
-    code, _, err = run(capsys, "staff", "add-user", "ben")
+    code, _, err = run_cli(capsys, "staff", "add-user", "ben")
     assert code == 1 and "at least" in err
