@@ -42,7 +42,10 @@ def test_conversations_appear_in_the_reports_and_the_queue(server: Server) -> No
     assert dict(after.by_channel)["rest"] - dict(before.by_channel).get("rest", 0) == 4
     assert dict(after.by_programme).get("titp", 0) >= 1
     weather = [g for g in after.unanswered if "e2e-triage-oos" in g.conversations]
-    assert len(weather) == 1 and weather[0].reasons == {"out_of_scope": 1}
+    assert len(weather) == 1 and set(weather[0].reasons) == {"out_of_scope"}
+    # Other tests on the shared server may ask the same: count what this one added to its group.
+    earlier = [g for g in before.unanswered if g.question == weather[0].question]
+    assert weather[0].reasons["out_of_scope"] - sum(g.reasons.get("out_of_scope", 0) for g in earlier) == 1
     today = next(d for d in after.per_day if d.day == datetime.now(UTC).date())
     assert today.questions >= 4 and today.handoffs >= 1
 
