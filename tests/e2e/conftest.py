@@ -69,7 +69,8 @@ def texts(replies: list[dict[str, object]]) -> str:
     return "\n".join(str(reply.get("text", "")) for reply in replies)
 
 
-@pytest.fixture(scope="session")
+# Package scope: stopped when these tests end, so the browser tests' own servers never run beside them.
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     model = PROJECT_ROOT / "models" / "visafaq.tar.gz"
     if not model.exists():

@@ -1,0 +1,1 @@
+"""The web app: the chat widget and the page that hosts it (app.py), shared security headers (security.py)."""
