@@ -180,6 +180,14 @@ def test_markup_in_messages_is_shown_as_typed_and_never_run(page: Page, stack: S
     assert page.evaluate("() => window.__xss") is None
 
 
+def test_a_message_the_server_refuses_is_kept_and_the_reason_shown(page: Page, stack: Stack) -> None:
+    open_widget(page, stack)
+    ask(page, "hello\x00there")  # the REST channel refuses NUL characters with a 400 that says so
+    expect(page.locator(".msg.note").last).to_contain_text("NUL character")
+    expect(page.get_by_role("alert")).to_be_hidden()  # refused is not unreachable
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+
 def test_the_widget_works_by_keyboard_alone(page: Page, stack: Stack) -> None:
     page.goto(stack.page_url)
     for _ in range(10):  # Tab through the page to the widget's button

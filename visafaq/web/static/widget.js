@@ -30,6 +30,7 @@
   const HANDOFF_PAYLOAD = "/request_human";
   const SOURCE_LINE = /^\s*Sources?:/;
   const ADDRESS = /https?:\/\/[^\s<>"'`]+/g;
+  const SPEAKERS = { user: "You", bot: "Assistant", note: "Note" }; // read out before each message
 
   // --- state ------------------------------------------------------------------------------------------
   // { sender, messages: [{from: "user"|"bot"|"note", text, payload?, buttons?, pending?}], open }
@@ -50,7 +51,9 @@
     try {
       const saved = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
       if (saved && typeof saved.sender === "string" && Array.isArray(saved.messages)) {
-        saved.messages = saved.messages.filter((m) => m && typeof m.text === "string");
+        saved.messages = saved.messages.filter(
+          (m) => m && typeof m.text === "string" && Object.hasOwn(SPEAKERS, m.from)
+        );
         return { sender: saved.sender, messages: saved.messages, open: Boolean(saved.open) };
       }
     } catch (_error) {
@@ -166,8 +169,6 @@
     return body;
   }
 
-  const SPEAKERS = { user: "You", bot: "Assistant", note: "Note" };
-
   const nodes = new WeakMap(); // message -> its element in the log
 
   function messageNode(message) {
@@ -220,7 +221,7 @@
     log.append(node);
     renderQuickReplies();
     save();
-    log.scrollTop = log.scrollHeight;
+    scrollToEnd();
     return message;
   }
 
@@ -228,7 +229,11 @@
     busy = value;
     typing.hidden = !value;
     updateControls();
-    if (value) log.scrollTop = log.scrollHeight;
+    scrollToEnd();
+  }
+
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
   }
 
   function updateControls() {
@@ -314,6 +319,7 @@
         (pending ? "Your message is kept and will be sent when the connection is back. " : "") +
         "Trying again automatically.";
       scheduleRetry();
+      scrollToEnd(); // the banner takes room from the log: keep the latest message in view
     } else {
       clearTimeout(retryTimer);
       retryTimer = null;
@@ -362,7 +368,7 @@
     launcherLabel.textContent = open ? "Hide the visa assistant" : "Ask about Japanese visas";
     save();
     if (open) {
-      log.scrollTop = log.scrollHeight;
+      scrollToEnd();
       if (focus) input.focus();
       if (state.messages.some((m) => m.pending)) setOffline(true);
       else reachable().then((ok) => { if (!ok) setOffline(true); });
