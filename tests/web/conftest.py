@@ -11,8 +11,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,46 @@ class Stack:
     rasa_url: str
     database_url: str
     var: Path
+    #: Another organisation's page that embeds the widget with the one documented tag (and hostile CSS of
+    #: its own); its origin is in WEB_ORIGINS. `other_site` serves the same page from an origin that is not.
+    embedding_site: str
+    other_site: str
+
+
+def embedding_page(widget_url: str, rasa_url: str) -> bytes:
+    return (
+        "<!doctype html><html lang=en><head><title>Another site</title><style>"
+        "* { color: #ff00ff !important; background: #ffff00 !important; font-family: serif !important; }"
+        "</style></head><body><h1>Another organisation</h1>"
+        f'<script src="{widget_url}" data-rasa-url="{rasa_url}" defer></script>'
+        "</body></html>"
+    ).encode()
+
+
+@contextmanager
+def serving(body: bytes) -> Iterator[str]:
+    """A plain HTTP server on a free loopback port answering every GET with `body` (an HTML page)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet test output
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="package")
@@ -57,12 +100,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ports = Ports(rasa=free_port(), actions=free_port(), web=free_port())
     page_url = f"http://127.0.0.1:{ports.web}"
     rasa_url = f"http://127.0.0.1:{ports.rasa}"
+    sites = ExitStack()
+    page = embedding_page(f"{page_url}/static/widget.js", rasa_url)
+    embedding_site, other_site = sites.enter_context(serving(page)), sites.enter_context(serving(page))
     settings = Settings(
         ports=ports,
         token=secrets.token_urlsafe(16),
         model=model,
         var=var,
-        cors=(page_url,),
+        cors=(page_url, embedding_site),
         extra_env={
             "VISAFAQ_DATABASE_URL": database_url,
             "VISAFAQ_TODAY": "2026-11-24",
@@ -70,11 +116,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         },
     )
     assistant = Assistant(settings)
-    assistant.start(timeout=240)
-    try:
-        yield Stack(assistant, page_url + "/", rasa_url, database_url, var)
-    finally:
-        assistant.stop()
+    with sites:
+        assistant.start(timeout=240)
+        try:
+            yield Stack(assistant, page_url + "/", rasa_url, database_url, var, embedding_site, other_site)
+        finally:
+            assistant.stop()
 
 
 def chromium_path() -> str:

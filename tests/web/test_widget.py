@@ -46,6 +46,13 @@ CONTRAST_REPORT = """
 """
 
 
+def low_contrast(page: Page) -> list[dict[str, object]]:
+    """Visible texts of the widget below WCAG AA's 4.5:1 (all of ours are normal-size text)."""
+    report: list[dict[str, object]] = page.locator("#visafaq-widget").evaluate(CONTRAST_REPORT)
+    assert report, "no text found to check"
+    return [item for item in report if float(str(item["ratio"])) < 4.5]
+
+
 def rest_reply(stack: Stack, *messages: str) -> str:
     """The Rasa server's last reply text, over REST, to these messages in a new conversation."""
     sender = f"reference-{uuid.uuid4().hex}"
@@ -85,6 +92,10 @@ def last_bot_text(page: Page) -> str:
 
 def transcript(page: Page) -> list[str]:
     return page.locator(".msg").all_inner_texts()
+
+
+def stored_sender(page: Page) -> str:
+    return str(page.evaluate("() => Object.values(localStorage).map((v) => JSON.parse(v).sender)[0]"))
 
 
 def focused(page: Page) -> str:
@@ -135,6 +146,7 @@ def test_an_answer_shows_its_source_and_quick_replies_and_a_follow_up_keeps_the_
     ask(page, "what documents do I need?")
     assert last_bot_text(page) == rest_reply(stack, "what documents do I need for the trainee visa?")
 
+    assert low_contrast(page) == []  # with source links and suggested replies on show
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "widget-desktop.png")
     assert console_errors == []  # nothing blocked by the content security policy, no script errors
@@ -144,18 +156,44 @@ def test_the_conversation_survives_a_reload(page: Page, stack: Stack) -> None:
     open_widget(page, stack)
     ask(page, "how long does the CoE take for the trainee visa?")
     before = transcript(page)
-    sender = page.evaluate("() => Object.entries(localStorage).map(([, v]) => JSON.parse(v).sender)[0]")
+    sender = stored_sender(page)
 
     page.reload()
     expect(page.locator(".msg").first).to_be_visible()
     assert transcript(page) == before
     expect(page.get_by_label("Your question")).to_be_visible()  # still open
-    same = page.evaluate("() => Object.entries(localStorage).map(([, v]) => JSON.parse(v).sender)[0]")
-    assert same == sender
+    assert stored_sender(page) == sender
 
     # The same Rasa conversation goes on: the follow-up still knows the programme.
     ask(page, "what documents do I need?")
     assert last_bot_text(page) == rest_reply(stack, "what documents do I need for the trainee visa?")
+
+
+def test_new_chat_starts_a_fresh_conversation(page: Page, stack: Stack) -> None:
+    open_widget(page, stack)
+    ask(page, "how long does the CoE take for the trainee visa?")
+    sender = stored_sender(page)
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator(".msg")).to_have_count(0)
+    assert stored_sender(page) != sender
+    expect(page.get_by_label("Your question")).to_be_focused()
+
+
+def test_a_corrupt_stored_conversation_starts_afresh(page: Page, stack: Stack, console_errors: list[str]) -> None:
+    page.goto(stack.page_url)
+    key = f"visafaq-widget:{stack.rasa_url}"
+    broken = json.dumps({"sender": "x", "messages": [{"from": "evil", "text": "<b>x</b>"}, {"from": "bot", "text": 1}]})
+    for stored in [broken, "{not json"]:
+        page.evaluate("([key, value]) => localStorage.setItem(key, value)", [key, stored])
+        page.reload()
+        expect(page.get_by_role("button", name="Ask about Japanese visas")).to_be_visible()
+        assert page.locator(".msg").count() == 0
+    page.reload()
+    page.get_by_role("button", name="Ask about Japanese visas").click()
+    expect(page.locator(".msg")).to_have_count(0)
+    ask(page, "hello")
+    expect(page.locator(".msg.bot").first).to_be_visible()
+    assert console_errors == []
 
 
 def test_markup_in_messages_is_shown_as_typed_and_never_run(page: Page, stack: Stack) -> None:
@@ -256,10 +294,28 @@ def test_the_page_fits_a_phone_and_meets_contrast(browser: Browser, stack: Stack
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, f"{part} overflows: {box}"
         page.screenshot(path=SCREENSHOTS / "widget-phone.png")
 
-        low = [item for item in page.locator("#visafaq-widget").evaluate(CONTRAST_REPORT) if item["ratio"] < 4.5]
-        assert low == [], f"text below WCAG AA contrast: {json.dumps(low)}"
+        assert low_contrast(page) == []
     finally:
         phone.close()
+
+
+def test_another_site_embeds_the_widget_with_one_tag(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.embedding_site}/")
+    page.get_by_role("button", name="Ask about Japanese visas").click()
+    ask(page, "what documents do I need for the trainee visa?")
+    assert last_bot_text(page) == rest_reply(stack, "what documents do I need for the trainee visa?")
+    # The host page's CSS does not reach into the widget.
+    assert page.locator(".send").evaluate("(node) => getComputedStyle(node).color") == "rgb(255, 255, 255)"
+    font = page.locator(".msg.bot").last.evaluate("(node) => getComputedStyle(node).fontFamily")
+    assert font.startswith("system-ui"), font
+
+
+def test_a_site_that_is_not_allowed_cannot_use_the_rasa_server(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.other_site}/")
+    page.get_by_role("button", name="Ask about Japanese visas").click()
+    ask(page, "what documents do I need for the trainee visa?")
+    expect(page.get_by_role("alert")).to_be_visible()  # the browser refuses the answer (CORS)
+    assert page.locator(".msg.bot").count() == 0
 
 
 def test_the_rasa_server_lets_only_the_configured_origins_call_it(stack: Stack) -> None:
@@ -292,8 +348,7 @@ def test_an_unreachable_server_is_shown_and_the_widget_recovers(page: Page, stac
         expect(alert).to_contain_text("Can't reach the assistant")
         expect(page.locator(".msg.user").last).to_contain_text("Not sent yet")
         expect(page.get_by_role("button", name="Send")).to_be_disabled()
-        low = [item for item in page.locator("#visafaq-widget").evaluate(CONTRAST_REPORT) if item["ratio"] < 4.5]
-        assert low == [], f"text below WCAG AA contrast: {json.dumps(low)}"
+        assert low_contrast(page) == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "widget-unreachable.png")
 
