@@ -45,3 +45,8 @@ def test_the_web_app_is_told_where_browsers_reach_rasa(monkeypatch: pytest.Monke
 def test_a_bad_port_is_refused() -> None:
     with pytest.raises(StartupError, match="WEB_PORT"):
         Settings.from_env({"WEB_PORT": "eighty"})
+
+
+def test_a_token_that_starts_with_a_dash_still_reaches_rasa_as_the_token() -> None:
+    command = Assistant(Settings(token="-starts-with-a-dash")).rasa_command()
+    assert "--auth-token=-starts-with-a-dash" in command

@@ -132,8 +132,8 @@ class Assistant:
             str(rasa),
             "run",
             "--enable-api",
-            "--auth-token",
-            s.token,
+            # One argument with "=": token_urlsafe() may start with "-", which argparse would take for an option.
+            f"--auth-token={s.token}",
             "--model",
             str(s.model),
             "--port",
