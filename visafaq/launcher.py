@@ -1,8 +1,9 @@
 """Start the assistant's processes together, wait until each is ready, stop them all together.
 
 `make run` uses this (as `visafaq run`), and so do the end-to-end tests. The Rasa server runs from the
-Rasa environment (.venv-rasa); the action server from ours. Ports and secrets come from the
-environment; the Rasa HTTP API always gets a token (a fresh one when RASA_TOKEN is unset).
+Rasa environment (.venv-rasa); the action server and the web app (widget page) from ours. Ports and
+secrets come from the environment; the Rasa HTTP API always gets a token (a fresh one when RASA_TOKEN
+is unset).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class Settings:
     model: Path = PROJECT_ROOT / "models" / "visafaq.tar.gz"
     var: Path = PROJECT_ROOT / "var"
     extra_env: dict[str, str] = field(default_factory=dict)
-    cors: str = "*"
+    #: Origins whose pages may call the Rasa server from a browser (the widget's pages). None by default.
+    cors: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,7 +73,10 @@ class Settings:
             token=token or secrets.token_urlsafe(24),
             token_generated=not token,
         )
-        settings.cors = env.get("WEB_ORIGINS", f"http://localhost:{settings.ports.web}")
+        # WEB_ORIGINS: space- or comma-separated. The default covers the widget page as `make run` prints it.
+        web = settings.ports.web
+        origins = env.get("WEB_ORIGINS", f"http://localhost:{web} http://127.0.0.1:{web}")
+        settings.cors = tuple(origins.replace(",", " ").split())
         if env.get("VISAFAQ_MODEL"):
             settings.model = Path(env["VISAFAQ_MODEL"])
         return settings
@@ -85,7 +90,7 @@ class Process:
 
 
 class Assistant:
-    """The action server and the Rasa server, as child processes."""
+    """The action server, the Rasa server and the web app, as child processes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -111,6 +116,8 @@ class Assistant:
         env.setdefault("VISAFAQ_TRACKER_URL", f"sqlite:///{s.var / 'tracker.sqlite3'}")
         env["TRACKER_STORE_URL"] = rasa_database_url(env["VISAFAQ_TRACKER_URL"])
         env.update(channel_config.rasa_environment(env))
+        # Where browsers reach the Rasa server (the widget page names it); differs behind a proxy.
+        env.setdefault("VISAFAQ_RASA_PUBLIC_URL", f"http://localhost:{s.ports.rasa}")
         return env
 
     def action_server_command(self) -> list[str]:
@@ -141,8 +148,22 @@ class Assistant:
             "endpoints.yml",
             "--credentials",
             str(s.var / "credentials.yml"),
-            "--cors",
-            s.cors,
+            *(["--cors", *s.cors] if s.cors else []),
+        ]
+
+    def web_command(self) -> list[str]:
+        python = self.settings.root / ".venv" / "bin" / "python"
+        return [
+            str(python),
+            "-m",
+            "uvicorn",
+            "--factory",
+            "visafaq.web.app:create_site",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.settings.ports.web),
+            "--no-server-header",
         ]
 
     # --- starting and stopping --------------------------------------------------------------
@@ -157,9 +178,22 @@ class Assistant:
         self.channels = channel_config.write_effective_credentials(
             s.root / "credentials.yml", s.var / "credentials.yml", self.environment()
         )
+        self.start_rasa(timeout)
+        self._spawn("web", self.web_command())
+        self._wait_ready("web", f"http://127.0.0.1:{s.ports.web}/health", timeout)
+
+    def start_rasa(self, timeout: float = 180.0) -> None:
+        """Start the Rasa server (again, after `stop_process("rasa")`) and wait until it has a model."""
+        s = self.settings
         self._spawn("rasa", self.rasa_command())
         # Rasa's token authentication reads the `token` query parameter.
         self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout)
+
+    def stop_process(self, name: str, grace: float = 15.0) -> None:
+        """Stop one of the processes (the others keep running), e.g. to see how the rest copes without it."""
+        for process in [p for p in self.processes if p.name == name]:
+            _terminate(process, grace)
+            self.processes.remove(process)
 
     def _spawn(self, name: str, command: list[str]) -> None:
         log_path = self.settings.var / f"{name}.log"
@@ -195,6 +229,7 @@ class Assistant:
         raise StartupError(f"the {name} server was not ready after {timeout:.0f} s; see {process.log}")
 
     def stop(self, grace: float = 15.0) -> None:
+        """Stop every process: all are sent SIGTERM at once, then each gets what is left of `grace`."""
         for process in reversed(self.processes):
             if process.popen.poll() is None:
                 os.killpg(process.popen.pid, signal.SIGTERM)
@@ -220,6 +255,16 @@ def rasa_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _terminate(process: Process, grace: float) -> None:
+    if process.popen.poll() is None:
+        os.killpg(process.popen.pid, signal.SIGTERM)
+    try:
+        process.popen.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.popen.pid, signal.SIGKILL)
+        process.popen.wait()
+
+
 def tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
@@ -238,7 +283,7 @@ def run_forever(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print("Starting the action server and the Rasa server (about 20-40 s)...", flush=True)
+    print("Starting the action server, the Rasa server and the web app (about 20-40 s)...", flush=True)
     try:
         assistant.start()
     except StartupError as error:
@@ -249,10 +294,11 @@ def run_forever(settings: Settings) -> int:
     p = settings.ports
     print(
         f"\nvisafaq is running.\n"
+        f"  Chat:    http://localhost:{p.web}/ (the widget page)\n"
         f"  REST:    curl -s -X POST http://localhost:{p.rasa}/webhooks/rest/webhook "
         f'-H \'Content-Type: application/json\' -d \'{{"sender": "me", "message": "hello"}}\'\n'
         f"  Rasa HTTP API: http://localhost:{p.rasa} (add ?token=<RASA_TOKEN> to every request)\n"
-        f"  Logs:    {settings.var}/rasa.log, {settings.var}/actions.log\n"
+        f"  Logs:    {settings.var}/rasa.log, {settings.var}/actions.log, {settings.var}/web.log\n"
         f"Press Ctrl-C to stop.",
         flush=True,
     )

@@ -64,21 +64,21 @@ def slack_responder(call: Call) -> tuple[int, dict[str, Any]]:
     return 200, {"ok": False, "error": "unknown_method"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def slack_api() -> Iterator[StandIn]:
     stand_in = StandIn(slack_responder).start()
     yield stand_in
     stand_in.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def telegram_api() -> Iterator[StandIn]:
     stand_in = StandIn(telegram_responder).start()
     yield stand_in
     stand_in.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def messaging(tmp_path_factory: pytest.TempPathFactory, telegram_api: StandIn, slack_api: StandIn) -> Iterator[Server]:
     env = {
         "TELEGRAM_TOKEN": TELEGRAM_TOKEN,

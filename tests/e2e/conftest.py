@@ -108,7 +108,8 @@ def running_assistant(
         assistant.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: stopped when these tests end, so other packages' servers never run beside them.
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_assistant(tmp_path_factory.mktemp("e2e-var")) as running:
         yield running

@@ -1,1 +1,2 @@
-"""The web app: the chat widget page and the staff dashboard."""
+"""The web app: the chat widget and the page that hosts it (app.py), shared security headers
+(security.py), and the staff dashboard mounted at /staff (staff/)."""

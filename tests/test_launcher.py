@@ -1,0 +1,52 @@
+"""The launcher's commands and settings, without starting anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from visafaq.launcher import Assistant, Ports, Settings, StartupError
+
+
+def test_web_origins_default_to_the_widget_page_on_localhost_and_127_0_0_1() -> None:
+    settings = Settings.from_env({"WEB_PORT": "8100"})
+    assert settings.cors == ("http://localhost:8100", "http://127.0.0.1:8100")
+
+
+def test_web_origins_may_be_separated_by_commas_or_spaces() -> None:
+    settings = Settings.from_env({"WEB_ORIGINS": "https://a.example, https://b.example  https://c.example"})
+    assert settings.cors == ("https://a.example", "https://b.example", "https://c.example")
+
+
+def test_the_rasa_server_gets_one_cors_argument_per_origin() -> None:
+    command = Assistant(Settings(cors=("https://a.example", "https://b.example"))).rasa_command()
+    at = command.index("--cors")
+    assert command[at + 1 : at + 3] == ["https://a.example", "https://b.example"]
+
+
+def test_without_origins_the_rasa_server_allows_no_cross_origin_calls() -> None:
+    assert "--cors" not in Assistant(Settings()).rasa_command()
+
+
+def test_the_web_app_listens_on_loopback_at_web_port() -> None:
+    command = Assistant(Settings(ports=Ports(web=8123))).web_command()
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert command[command.index("--port") + 1] == "8123"
+    assert "visafaq.web.app:create_site" in command and "--factory" in command
+
+
+def test_the_web_app_is_told_where_browsers_reach_rasa(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VISAFAQ_RASA_PUBLIC_URL", raising=False)
+    assistant = Assistant(Settings(ports=Ports(rasa=5999)))
+    assert assistant.environment()["VISAFAQ_RASA_PUBLIC_URL"] == "http://localhost:5999"
+    behind_proxy = Assistant(Settings(extra_env={"VISAFAQ_RASA_PUBLIC_URL": "https://chat.example.org"}))
+    assert behind_proxy.environment()["VISAFAQ_RASA_PUBLIC_URL"] == "https://chat.example.org"
+
+
+def test_a_bad_port_is_refused() -> None:
+    with pytest.raises(StartupError, match="WEB_PORT"):
+        Settings.from_env({"WEB_PORT": "eighty"})
+
+
+def test_a_token_that_starts_with_a_dash_still_reaches_rasa_as_the_token() -> None:
+    command = Assistant(Settings(token="-starts-with-a-dash")).rasa_command()
+    assert "--auth-token=-starts-with-a-dash" in command
