@@ -83,9 +83,12 @@ def measure(name: str, config: dict[str, Any], work: Path) -> dict[str, Any]:
         "train", "nlu", "--config", str(config_path), "--nlu", "data", "--out", str(models),
         "--fixed-model-name", name, timeout=TRAIN_TIMEOUT,
     )  # fmt: skip
+    model = models / f"{name}.tar.gz"
+    if not model.exists():  # `rasa test` would quietly take the newest model in models/ instead
+        raise SystemExit(f"{name}: rasa train wrote no {model}")
     common.log(f"{name}: trained in {seconds} s; testing on {HELD_OUT}")
     rasa(
-        "test", "nlu", "--nlu", str(HELD_OUT), "--model", str(models / f"nlu-{name}.tar.gz"),
+        "test", "nlu", "--nlu", str(HELD_OUT), "--model", str(model),
         "--out", str(results), timeout=TEST_TIMEOUT,
     )  # fmt: skip
     intents = json.loads((results / "intent_report.json").read_text(encoding="utf-8"))

@@ -75,6 +75,10 @@ def choices_from(model_fields: list[type[BaseModel]], name: str) -> str | None:
     return None
 
 
+#: Intents that, said while the form asks a question, mean leaving it rather than answering.
+LEAVES_THE_FORM = ("stop", "request_human")
+
+
 def _when_asked(slot: str) -> list[dict[str, str]]:
     return [{"active_loop": FORM, "requested_slot": slot}]
 
@@ -117,8 +121,9 @@ def slot_definition(
             "influence_conversation": False,
             "mappings": mappings,
         }
-    # Numbers: the validation action reads "17", "I'm 17", "seventeen staff"... from the text.
-    mappings.append({"type": "from_text", "conditions": _when_asked(name)})
+    # Numbers: the validation action reads "17", "I'm 17", "seventeen staff"... from the text. Not
+    # from "stop" or "I want a person": those leave the form, they do not answer its question.
+    mappings.append({"type": "from_text", "not_intent": list(LEAVES_THE_FORM), "conditions": _when_asked(name)})
     return {"type": "any", "influence_conversation": False, "mappings": mappings}
 
 
