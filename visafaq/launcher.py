@@ -295,6 +295,7 @@ def run_forever(settings: Settings) -> int:
     print(
         f"\nvisafaq is running.\n"
         f"  Chat:    http://localhost:{p.web}/ (the widget page)\n"
+        f"  Staff:   http://localhost:{p.web}/staff/ (log in; create a user: visafaq staff add-user NAME)\n"
         f"  REST:    curl -s -X POST http://localhost:{p.rasa}/webhooks/rest/webhook "
         f'-H \'Content-Type: application/json\' -d \'{{"sender": "me", "message": "hello"}}\'\n'
         f"  Rasa HTTP API: http://localhost:{p.rasa} (add ?token=<RASA_TOKEN> to every request)\n"

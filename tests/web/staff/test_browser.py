@@ -3,7 +3,6 @@ dates, export CSV. Screenshots go to results/screenshots/ with the other test ar
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -12,21 +11,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import free_port
+from tests.web.conftest import SCREENSHOTS
 from tests.web.staff.conftest import PASSWORD, USER, Site, mounted
-from visafaq.settings import PROJECT_ROOT
-
-SCREENSHOTS = PROJECT_ROOT / "results" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -46,17 +35,6 @@ def base_url(site: Site) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("chromium is not installed (make setup installs it: apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def log_in(page: Page, base_url: str) -> None:
