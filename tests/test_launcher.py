@@ -50,3 +50,10 @@ def test_a_bad_port_is_refused() -> None:
 def test_a_token_that_starts_with_a_dash_still_reaches_rasa_as_the_token() -> None:
     command = Assistant(Settings(token="-starts-with-a-dash")).rasa_command()
     assert "--auth-token=-starts-with-a-dash" in command
+
+
+def test_the_rasa_server_listens_on_loopback_unless_told_otherwise() -> None:
+    command = Assistant(Settings.from_env({})).rasa_command()
+    assert command[command.index("--interface") + 1] == "127.0.0.1"
+    deployed = Assistant(Settings.from_env({"RASA_INTERFACE": "0.0.0.0"})).rasa_command()
+    assert deployed[deployed.index("--interface") + 1] == "0.0.0.0"

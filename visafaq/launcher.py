@@ -63,6 +63,9 @@ class Settings:
     extra_env: dict[str, str] = field(default_factory=dict)
     #: Origins whose pages may call the Rasa server from a browser (the widget's pages). None by default.
     cors: tuple[str, ...] = ()
+    #: Where the Rasa server listens (RASA_INTERFACE): loopback unless a deployment says otherwise,
+    #: since its HTTP API holds every conversation (behind the token).
+    interface: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +82,7 @@ class Settings:
         settings.cors = tuple(origins.replace(",", " ").split())
         if env.get("VISAFAQ_MODEL"):
             settings.model = Path(env["VISAFAQ_MODEL"])
+        settings.interface = env.get("RASA_INTERFACE", settings.interface)
         return settings
 
 
@@ -142,6 +146,8 @@ class Assistant:
             f"--auth-token={s.token}",  # one argument: a token may start with "-"
             "--model",
             str(s.model),
+            "--interface",
+            s.interface,
             "--port",
             str(s.ports.rasa),
             "--endpoints",
