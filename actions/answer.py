@@ -51,8 +51,10 @@ class ActionAnswer(Action):
                 send(dispatcher, answerer().ask_topic(programme, on))
                 return [SlotSet("programme", programme)]
             implied = None if programme else answerer().implied_programme(topic, question, on)
-            reply = verdict_for_question(tracker, programme, topic, on, implied) or answerer().answer(
-                programme, topic, question, on
+            # Worked out once: the verdict and the answer use the same guess.
+            guess = implied.programme if implied else None
+            reply = verdict_for_question(tracker, programme, topic, on, guess) or answerer().answer(
+                programme, topic, question, on, implied
             )
             send(dispatcher, reply)
             if not reply.answered:

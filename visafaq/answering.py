@@ -51,6 +51,14 @@ def intent_payload(intent: str, **entities: str) -> str:
 
 
 @dataclass(frozen=True)
+class Implied:
+    """The programme an unnamed question's words point to, and whether the reply should name it."""
+
+    programme: str
+    said: bool
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
@@ -141,9 +149,14 @@ class Answerer:
         have = {fact.programme for fact in self.store.facts(None, topic_id, on)}
         return [p for p in PROGRAMME_ORDER if p in have]
 
-    def implied_programme(self, topic_id: str, question: str, on: date) -> str | None:
+    def implied_programme(self, topic_id: str, question: str, on: date) -> Implied | None:
         """The programme an unnamed question means, among those with facts on its topic (None: unclear)."""
-        return self.guess_programme(topic_id, question, on, self.programmes_with(topic_id, on))
+        candidates = self.programmes_with(topic_id, on)
+        programme_id = self.guess_programme(topic_id, question, on, candidates)
+        if programme_id is None:
+            return None
+        # Shared notions (CoE, residence card) are not a programme to name in the reply.
+        return Implied(programme_id, said=len(candidates) > 1 and programme_id != GENERAL)
 
     def guess_programme(self, topic_id: str, question: str, on: date, candidates: list[str]) -> str | None:
         """The programme a question means without naming it, or None when its words do not tell.
@@ -188,17 +201,18 @@ class Answerer:
         }
         return [p for p in candidates if p in kept]
 
-    def answer(self, programme_id: str | None, topic_id: str, question: str, on: date) -> Reply:
+    def answer(
+        self, programme_id: str | None, topic_id: str, question: str, on: date, implied: Implied | None = None
+    ) -> Reply:
         """Answer a topic question. When the programme is not known, answer for the one the question's
-        words point to (saying which); ask with buttons when they point to none."""
+        words point to (saying which; `implied` when the caller has already worked it out); ask with
+        buttons when they point to none."""
         guessed = False
         if programme_id is None:
-            candidates = self.programmes_with(topic_id, on)
-            programme_id = self.guess_programme(topic_id, question, on, candidates)
-            if programme_id is None:
-                return self.ask_programme(topic_id, on, candidates)
-            # Shared notions (CoE, residence card) are not a programme to name in the reply.
-            guessed = len(candidates) > 1 and programme_id != GENERAL
+            implied = implied or self.implied_programme(topic_id, question, on)
+            if implied is None:
+                return self.ask_programme(topic_id, on)
+            programme_id, guessed = implied.programme, implied.said
         wording = self.ranking_words(question, topic_id)
         facts = self.store.facts(programme_id, topic_id, on, wording)
         if not facts and programme_id != "general":
