@@ -57,3 +57,9 @@ def test_the_rasa_server_listens_on_loopback_unless_told_otherwise() -> None:
     assert command[command.index("--interface") + 1] == "127.0.0.1"
     deployed = Assistant(Settings.from_env({"RASA_INTERFACE": "0.0.0.0"})).rasa_command()
     assert deployed[deployed.index("--interface") + 1] == "0.0.0.0"
+
+
+def test_the_action_server_listens_on_loopback_unless_told_otherwise() -> None:
+    assert Assistant(Settings.from_env({})).environment()["SANIC_HOST"] == "127.0.0.1"
+    deployed = Assistant(Settings.from_env({"ACTIONS_INTERFACE": "10.0.0.5"})).environment()
+    assert deployed["SANIC_HOST"] == "10.0.0.5"
