@@ -13,6 +13,12 @@ from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
+from channels import action_validation
+
+# Every Rasa server we run loads this channel (credentials.yml), so the faster check of action
+# responses is installed here (see channels/action_validation.py).
+action_validation.install()
+
 #: Longest message accepted, in characters (VISAFAQ_MAX_MESSAGE_CHARS). A question is a few lines.
 MAX_MESSAGE_CHARS = int(os.environ.get("VISAFAQ_MAX_MESSAGE_CHARS", "5000"))
 #: Longest sender id accepted: ids come from clients and end up in the tracker store's index.
