@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.answering import Answerer, intent_payload
+from visafaq.answering import Answerer, choose_facts, intent_payload, topic_weights
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
-from visafaq.knowledge.queries import KnowledgeStore
+from visafaq.knowledge.documents import FactStatus
+from visafaq.knowledge.queries import FactAnswer, KnowledgeStore
 from visafaq.knowledge.reader import read_knowledge
 from visafaq.wording import format_day
 
@@ -138,3 +139,31 @@ def test_an_open_verdict_states_the_rule_the_persons_figures_speak_to(product_an
     still = next(line for line in reply.text.split("\n\n") if line.startswith("The rules still to check: "))
     assert "10 years" in still and still.index("10 years") < still.index("job offer")
     assert reply.text.split("\n\n")[-1].startswith("Source")
+
+
+def _fact(fact_id: str, score: float = 0.0) -> FactAnswer:
+    return FactAnswer(
+        id=fact_id,
+        programme="titp",
+        topic="employer_requirements",
+        text=fact_id,
+        sources=(),
+        checked=TODAY,
+        starts=None,
+        ends=None,
+        status=FactStatus.CURRENT,
+        superseded_by=None,
+        score=score,
+    )
+
+
+def test_words_every_fact_of_the_topic_has_do_not_rank_it() -> None:
+    staff_order = [_fact("lead"), _fact("second"), _fact("third", score=5.0)]
+    everywhere = frozenset({"lead", "second", "third"})
+    # "company" is in every fact of the topic: a broad question, answered with the facts staff put first.
+    assert [f.id for f in choose_facts(staff_order, {"company": everywhere})] == ["lead", "second"]
+    # A word only one fact has puts that fact first, then the topic's lead.
+    matches = {"company": everywhere, "accept": frozenset({"third"})}
+    assert [f.id for f in choose_facts(staff_order, matches)] == ["third", "lead"]
+    weights = topic_weights(staff_order, matches)
+    assert weights["lead"] == 0.0 and weights["third"] > 0.0

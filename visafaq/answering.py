@@ -8,9 +8,10 @@ the Reply that comes back. Everything that decides what to say is tested without
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -108,10 +109,38 @@ def _distinct_sources(facts: list[FactAnswer]) -> tuple[Source, ...]:
     return tuple(sorted(found.values(), key=lambda s: s.kind is SourceKind.SEED))
 
 
-def choose_facts(facts: list[FactAnswer]) -> list[FactAnswer]:
-    """The best matches for the question, or the first facts staff wrote when nothing matched."""
-    matched = [fact for fact in facts if fact.score > 0]
-    return matched[:MAX_FACTS] if matched else facts[:DEFAULT_FACTS]
+def topic_weights(facts: Sequence[FactAnswer], matches: Mapping[str, frozenset[str]]) -> dict[str, float]:
+    """How well each of the topic's facts matches the question, counting only the words that tell
+    the topic's facts apart: a word weighs log(n / facts with it) among the n facts, so a word every
+    fact of the topic has ("company" among employer requirements) weighs nothing, and a word only one
+    fact has weighs most. The store's own ranking weighs words by how rare they are in all topics."""
+    ids = {fact.id for fact in facts}
+    weights: dict[str, float] = dict.fromkeys(ids, 0.0)
+    for found in matches.values():
+        having = found & ids
+        if having:
+            weight = math.log(len(ids) / len(having))
+            for fact_id in having:
+                weights[fact_id] += weight
+    return weights
+
+
+def choose_facts(facts: list[FactAnswer], matches: Mapping[str, frozenset[str]] | None = None) -> list[FactAnswer]:
+    """The facts that best match the question's telling words (the store's score breaks ties), then
+    the first facts staff wrote, up to DEFAULT_FACTS: a broad question gets the topic's leading facts,
+    a narrow one its match and the topic's lead. Without `matches`, the store's ranking alone."""
+    if matches is None:
+        matched = [fact for fact in facts if fact.score > 0]
+        return matched[:MAX_FACTS] if matched else facts[:DEFAULT_FACTS]
+    weights = topic_weights(facts, matches)
+    matched = sorted((f for f in facts if weights[f.id] > 0), key=lambda f: (-weights[f.id], -f.score))
+    chosen = matched[:MAX_FACTS]
+    for fact in facts if len(chosen) < DEFAULT_FACTS else ():
+        if len(chosen) >= DEFAULT_FACTS:
+            break
+        if fact not in chosen:
+            chosen.append(fact)
+    return chosen
 
 
 class Answerer:
@@ -219,7 +248,7 @@ class Answerer:
             facts = self.store.facts("general", topic_id, on, wording)
         if not facts:
             return self.nothing_on(programme_id, topic_id, on)
-        chosen = choose_facts(facts)
+        chosen = choose_facts(self._in_staff_order(facts, on), self.store.term_matches(wording))
         lines = [" ".join(fact.text for fact in chosen)]
         if guessed:
             lines[0] = f"For the {self.programme_name(programme_id)}: {lines[0]}"
@@ -238,6 +267,13 @@ class Answerer:
             programme=programme_id,
             topic=topic_id,
         )
+
+    def _in_staff_order(self, facts: list[FactAnswer], on: date) -> list[FactAnswer]:
+        """The facts in the order staff wrote them (the store returns best match first)."""
+        if not facts:
+            return facts
+        order = {fact.id: n for n, fact in enumerate(self.store.facts(facts[0].programme, facts[0].topic, on))}
+        return sorted(facts, key=lambda fact: order.get(fact.id, len(order)))
 
     def follow_ups(self, programme_id: str, topic_id: str, on: date) -> tuple[Button, ...]:
         topic = self.store.base.topics.get(topic_id)

@@ -154,6 +154,12 @@ class KnowledgeStore:
         found = self.facts(programme, None, on, question)
         return [fact for fact in found if fact.score > 0][:limit]
 
+    def term_matches(self, question: str) -> dict[str, frozenset[str]]:
+        """For each of the question's search terms, the facts whose text or keywords contain it (as
+        the full-text index reads words: stemmed). What ranking within one topic weighs by."""
+        with transaction(self.engine) as session:
+            return {term: frozenset(self._scores(session, term)) for term in search_terms(question)}
+
     def fact(self, fact_id: str, on: date) -> FactAnswer | None:
         with transaction(self.engine) as session:
             row = session.get(FactRow, fact_id)
