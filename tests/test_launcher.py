@@ -57,3 +57,10 @@ def test_the_rasa_server_listens_on_loopback_unless_told_otherwise() -> None:
     assert command[command.index("--interface") + 1] == "127.0.0.1"
     deployed = Assistant(Settings.from_env({"RASA_INTERFACE": "0.0.0.0"})).rasa_command()
     assert deployed[deployed.index("--interface") + 1] == "0.0.0.0"
+
+
+def test_the_rasa_server_reads_the_endpoints_file_it_is_given() -> None:
+    default = Assistant(Settings()).rasa_command()
+    assert default[default.index("--endpoints") + 1] == "endpoints.yml"
+    production = Assistant(Settings(endpoints="deploy/endpoints.production.yml")).rasa_command()
+    assert production[production.index("--endpoints") + 1] == "deploy/endpoints.production.yml"

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from visafaq.cluster import (
     Cluster,
@@ -20,6 +21,7 @@ from visafaq.cluster import (
     render_nginx_config,
 )
 from visafaq.launcher import StartupError
+from visafaq.settings import PROJECT_ROOT
 
 PG = "postgresql://root@127.0.0.1:5432/test"
 GOOD = {"VISAFAQ_DATABASE_URL": PG, "VISAFAQ_TRACKER_URL": PG, "VISAFAQ_REDIS_URL": "redis://127.0.0.1:6379/1"}
@@ -161,3 +163,15 @@ def test_every_replica_gets_the_production_endpoints_and_the_same_model() -> Non
         f"http://127.0.0.1:{r.actions_port}/webhook" for r in cluster.replicas
     }
     assert all(env["TRACKER_STORE_URL"] == PG and env["REDIS_DB"] == "1" for env in environments)
+
+
+def test_every_variable_of_the_production_endpoints_is_set_for_each_replica() -> None:
+    endpoints = (PROJECT_ROOT / "deploy" / "endpoints.production.yml").read_text(encoding="utf-8")
+    values = "\n".join(line.split("#")[0] for line in endpoints.splitlines())  # not the comments
+    wanted = set(re.findall(r"\$\{(\w+)\}", values))
+    assert {"TRACKER_STORE_URL", "REDIS_HOST", "REDIS_KEY_PREFIX"} <= wanted
+    parsed = yaml.safe_load(endpoints)
+    assert parsed["lock_store"]["type"] == "redis" and parsed["tracker_store"]["type"] == "SQL"
+    for assistant in Cluster(_settings()).assistants:
+        environment = assistant.environment()
+        assert wanted <= set(environment), wanted - set(environment)
