@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -51,17 +52,35 @@ PY_SPY = PROJECT_ROOT / ".venv-profile" / "bin" / "py-spy"
 PROFILE_SECONDS = 20
 #: About as many as one replica answers one at a time in PROFILE_SECONDS.
 PROFILE_MESSAGES = 250
-#: Libraries on a sampled stack, first match wins (the order says which owns a mixed stack).
+#: What a sample was doing: the frame nearest the leaf whose file matches one of these (path parts).
 PHASES = (
-    ("TensorFlow (DIET intent/entities, TED policy)", ("tensorflow", "keras")),
-    ("spaCy (tokens, lemmas, entity ruler)", ("spacy", "thinc")),
-    ("other NLU featurizers (sklearn count vectors)", ("sklearn", "scipy", "featurizer")),
-    ("tracker store (SQLAlchemy, psycopg2)", ("sqlalchemy", "psycopg2")),
-    ("lock store (Redis)", ("redis/", "lock_store")),
-    ("action server call (aiohttp)", ("aiohttp",)),
-    ("tracker and events (Rasa core)", ("rasa/shared/core", "rasa/core/tracker")),
-    ("HTTP server (Sanic)", ("sanic",)),
+    ("TensorFlow (DIET intent/entities, TED policy)", ("/tensorflow/", "/keras/")),
+    ("spaCy (tokens, lemmas, entity ruler)", ("/spacy/", "/thinc/")),
+    ("numpy / scipy / scikit-learn", ("/numpy/", "/scipy/", "/sklearn/")),
+    ("tracker store (SQLAlchemy, psycopg2)", ("/sqlalchemy/", "/psycopg2/")),
+    ("lock store (Redis)", ("/redis/", "rasa/core/lock")),
+    ("action server call (aiohttp)", ("/aiohttp/", "/yarl/", "/multidict/")),
+    ("NLU pipeline (Rasa code)", ("rasa/nlu/", "rasa/utils/tensorflow/")),
+    (
+        "dialogue policies and featurizers (Rasa code)",
+        ("rasa/core/policies/", "rasa/core/featurizers/"),
+    ),
+    ("graph engine (Rasa code)", ("rasa/engine/",)),
+    ("tracker, events, slots (Rasa code)", ("rasa/shared/core/", "rasa/core/tracker")),
+    ("message handling (Rasa processor, agent, channels)", ("rasa/core/", "/channels/")),
+    (
+        "HTTP server and event loop (Sanic, asyncio)",
+        ("/sanic/", "/asyncio/", "/uvloop/", "/httptools/"),
+    ),
 )
+
+
+def phase_of(stack: str) -> str:
+    for frame in reversed(stack.split(";")):
+        for name, parts in PHASES:
+            if any(part in frame for part in parts):
+                return name
+    return "other"
 
 
 @contextmanager
@@ -146,9 +165,7 @@ def profile(cluster: Cluster, texts: list[str]) -> dict[str, Any]:
             continue
         count = int(count_text)
         total += count
-        lowered = stack.lower()
-        phase = next((name for name, keys in PHASES if any(k in lowered for k in keys)), "other")
-        phases[phase] += count
+        phases[phase_of(stack)] += count
         for frame in set(stack.split(";")):
             if "rasa/" in frame and "site-packages/rasa/" in frame:
                 frames[re.sub(r" \(.*site-packages/", " (", frame)] += count
@@ -236,12 +253,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--conversation-length", type=int, default=5)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-profile", action="store_true")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only the setups measured now (same replica count) in --output",
+    )
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="only the profile (one replica), replacing the one in --output",
+    )
     parser.add_argument("--output", type=Path, default=common.RESULTS_DIR / "cluster.json")
     args = parser.parse_args(argv)
     if not 1 <= args.messages <= 10_000 or not all(1 <= c <= 100 for c in args.concurrency):
         parser.error("--messages must be 1..10000 and each --concurrency 1..100")
     common.stop_on_sigterm()
     texts, source = latency.messages(args.questions)
+    if args.profile_only:
+        results = json.loads(args.output.read_text(encoding="utf-8"))
+        args.concurrency = []
+        profiled = measure(1, args, texts)["profile"]
+        for setup in results["setups"]:
+            if setup["replicas"] == 1:
+                setup["profile"] = profiled | {
+                    "run": common.run_info("benchmarks/cluster_bench.py --profile-only")
+                }
+        common.write_json(args.output, results)
+        return 0
     results: dict[str, Any] = {
         "run": common.run_info(" ".join(["benchmarks/cluster_bench.py", *(argv or sys.argv[1:])])),
         "settings": {
@@ -252,6 +290,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "setups": [measure(replicas, args, texts) for replicas in args.replicas],
     }
+    if args.merge and args.output.exists():
+        kept = json.loads(args.output.read_text(encoding="utf-8"))
+        measured = {setup["replicas"] for setup in results["setups"]}
+        for setup in results["setups"]:
+            setup["run"] = results["run"]
+        others = [s for s in kept["setups"] if s["replicas"] not in measured]
+        kept["setups"] = sorted(others + results["setups"], key=lambda setup: setup["replicas"])
+        results = kept
     common.write_json(args.output, results)
     plot(results, args.output.with_suffix(".png"))
     return 0
