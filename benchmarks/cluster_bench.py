@@ -9,7 +9,8 @@ and where one message's time goes.
 - nginx's own share: request_time - upstream_response_time per request, from its access log.
 - Memory: VmRSS of each process tree (Rasa, action server, web app, nginx) after the load.
 - Profile: py-spy (from .venv-profile, not the Rasa environment) samples the one-replica Rasa
-  process while it answers messages one at a time; samples are grouped by the library on the stack.
+  process while it answers messages one at a time; samples are grouped by the part
+  of the code nearest the leaf.
 
 Usage: .venv/bin/python benchmarks/cluster_bench.py [--messages N] [--concurrency 1 10 50 100]
 Needs PostgreSQL (VISAFAQ_TEST_POSTGRES_URL) and Redis (VISAFAQ_TEST_REDIS_URL) and nginx.
@@ -357,7 +358,8 @@ def section(results: dict[str, Any] | None, summary: dict[str, Any]) -> list[str
         "waits for its reply, a new conversation every "
         f"{results['settings']['conversation_length']} messages. The machine was shared with "
         "other engineers' test runs, so absolute figures are low and noisy; the ratios between "
-        "setups, measured minutes apart, mean more.",
+        "setups, measured minutes apart, mean more (and the load of the other runs changed between "
+        "setups too: a ratio above 2x is partly that).",
         "",
     ]
     rows = []
@@ -422,16 +424,27 @@ def section(results: dict[str, Any] | None, summary: dict[str, Any]) -> list[str
             f"Where one message's time goes: py-spy sampled the one-replica Rasa process at "
             f"{prof['rate_hz']} Hz for {prof['seconds']} s while it answered {prof['messages']} "
             f"messages one at a time (p50 {prof['latency_ms']['p50']} ms through nginx); "
-            f"{prof['samples']} samples of the busy thread, grouped by the first library found on "
-            "the stack:",
+            f"{prof['samples']} samples of the busy thread, grouped by the first part found on "
+            "the stack nearest the leaf (the code that was running, not its callers):",
             "",
             "| part | share of samples |",
             "|---|---|",
             *(f"| {name} | {share}% |" for name, share in prof["phases"].items()),
             "",
-            "Rasa frames on most samples (inclusive):",
+            "Rasa frames on most samples (inclusive; below the server's own start-up frames):",
             "",
-            *(f"- `{f['frame']}`: {f['share']}%" for f in prof["top_rasa_frames"][:8]),
+            *(
+                f"- `{f['frame']}`: {f['share']}%"
+                for f in [f for f in prof["top_rasa_frames"] if f["share"] < 90][:8]
+            ),
+            "",
+            *(
+                f"Of note: Rasa checks every action server response against a JSON schema "
+                f"(`{f['frame']}`, jsonschema) on {f['share']}% of the samples, more than NLU and "
+                "policies together; the action calls themselves are loopback HTTP."
+                for f in prof["top_rasa_frames"][:12]
+                if "_validate_action_result" in f["frame"]
+            ),
             "",
         ]
     elif prof:
@@ -468,12 +481,26 @@ def hundred_times(results: dict[str, Any]) -> list[str]:
     rss = statistics.median(rasa_rss) if rasa_rss else 0.0
     target = 100 * peaks[top]
     replicas = int(-(-target // per_replica)) if per_replica else 0
+    prof = next(
+        (s["profile"] for s in results["setups"] if (s.get("profile") or {}).get("phases")), {}
+    )
+    busiest = ", ".join(
+        f"{name} {share}%" for name, share in list(prof.get("phases", {}).items())[:3]
+    )
+    overheads = [
+        s["nginx_overhead_ms_median"]
+        for s in results["setups"]
+        if s.get("nginx_overhead_ms_median")
+    ]
+    nginx_ms = max(overheads) if overheads else None
     return [
         "**What 100x the load would need.** The best measured here is "
         f"{peaks[top]} messages/s ({top} replica(s) on 2 shared cores, about {per_replica:.1f} per "
-        f"replica); 100x is about {target:.0f} messages/s. A replica is CPU-bound on one core (NLU "
-        "and policy prediction in TensorFlow, see the profile), so that is roughly "
-        f"{replicas} replica-cores at this rate, e.g. {-(-replicas // 8)} hosts of 8 to 16 cores, "
+        f"replica); 100x is about {target:.0f} messages/s. A replica is one Python process, so at "
+        f"most one core (its busiest parts in the profile: {busiest or 'not profiled'}); that is "
+        "roughly "
+        f"{replicas} replica-cores at this rate (fewer on a quiet machine: see the REST section "
+        f"above), e.g. {-(-replicas // 8)} hosts of 8 cores, "
         f"and about {rss:.1f} GiB of memory per replica (the model is loaded in each), so "
         f"{replicas * rss:.0f} GiB in all: several hosts behind a load balancer (nginx or the "
         "cloud's), replicas scaled on CPU, each with its action server or a shared pool of them. "
@@ -482,10 +509,11 @@ def hundred_times(results: dict[str, Any]) -> list[str]:
         "(PgBouncer) in front, since each replica's SQLAlchemy pool may open up to 150 connections "
         "(POSTGRESQL_POOL_SIZE 50 + POSTGRESQL_MAX_OVERFLOW 100), "
         "and old conversations purged (`visafaq triage purge`) or the events table partitioned; "
-        "the staff reports on a read replica. Redis (one short lock per message) and nginx (well "
-        "under a millisecond per request here) are far from their limits at that rate. And the "
-        "model loaded once per replica makes start-up about a minute: scale out ahead of the "
-        "load, not in answer to it.",
+        "the staff reports on a read replica. Redis (one short lock per message) and nginx "
+        f"(at most {nginx_ms} ms of its own per request here, on the overloaded machine; one "
+        "worker does thousands of requests a second) are far from their limits at that rate. "
+        "The model is loaded by each replica, so start-up takes about 45 s on a quiet machine "
+        "and minutes on a busy one: scale out ahead of the load, not in answer to it.",
         "",
     ]
 
