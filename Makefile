@@ -24,7 +24,7 @@ MODEL := models/visafaq.tar.gz
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 TRAINING_INPUTS := config.yml $(shell find data domain -name '*.yml' 2>/dev/null) $(SPACY_MODEL)/meta.json
 
-.PHONY: help setup lock lint test test-python test-rasa kb nlp train domain run clean browser
+.PHONY: help setup lock lint test test-python test-rasa kb nlp train domain run run-cluster clean browser nginx
 
 help:
 	@echo "make run    start the assistant (sets up what is missing first)"
@@ -32,6 +32,8 @@ help:
 	@echo "make setup  create .venv (Python 3.12) and .venv-rasa (Python 3.10) from the lock files"
 	@echo "make lock   re-resolve requirements/*.lock (only when changing dependencies)"
 	@echo "make kb     validate and load knowledge/ into the database"
+	@echo "make run-cluster REPLICAS=2  several Rasa replicas behind nginx, on the PostgreSQL and Redis"
+	@echo "            named by VISAFAQ_DATABASE_URL, VISAFAQ_TRACKER_URL and VISAFAQ_REDIS_URL"
 	@echo "make bench  measure accuracy, out-of-scope detection, latency, memory (writes benchmarks/RESULTS.md)"
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -63,13 +65,18 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy visafaq actions tests scripts/sample_clinc.py scripts/check_nlu_results.py
 
-test-python: $(VENV)/.installed browser
+test-python: $(VENV)/.installed browser nginx
 	$(VENV)/bin/pytest -q
 
 # The browser tests (widget, staff dashboard) drive Debian's Chromium through Playwright (Playwright's own browser
 # downloads do not work here). Installed only when missing; needs root (CI runs as root).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# nginx in front of several Rasa replicas (make run-cluster, tests/cluster/): Debian's package, installed only
+# when missing (needs root, like `browser`). It then runs unprivileged from var/cluster/nginx/.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
 # The assistant's own checks, with Rasa: data consistency, dialogue stories (any failed story fails
 # the build) and the held-out NLU set (intent accuracy must stay above NLU_MIN_ACCURACY).
@@ -104,6 +111,12 @@ $(MODEL): $(TRAINING_INPUTS) $(RASA_VENV)/.installed
 
 run: setup kb train
 	$(VISAFAQ) run
+
+# The production profile on one machine: REPLICAS Rasa servers (each with its action server) behind nginx,
+# on PostgreSQL and Redis (see README, "Several replicas behind nginx"). It loads the knowledge store itself.
+REPLICAS ?= 2
+run-cluster: setup train nginx
+	$(VISAFAQ) run-cluster --replicas $(REPLICAS)
 
 clean:
 	rm -rf var/ models/ .pytest_cache .mypy_cache .ruff_cache

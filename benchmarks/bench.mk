@@ -20,9 +20,10 @@ BENCH_LATENCY_TIMEOUT ?= 5400
 BENCH_REPORT_TIMEOUT ?= 300
 BENCH_TUNE_TIMEOUT ?= 1800
 BENCH_PIPELINES_TIMEOUT ?= 3600
+BENCH_CLUSTER_TIMEOUT ?= 3600
 BENCH_RUN = VISAFAQ_TODAY=$(BENCH_TODAY) timeout --signal=TERM --kill-after=60
 
-.PHONY: bench bench-env bench-tune bench-pipelines bench-accuracy bench-latency bench-report
+.PHONY: bench bench-env bench-tune bench-pipelines bench-accuracy bench-latency bench-cluster bench-report
 
 bench-env: $(BENCH_VENV)/.installed
 
@@ -36,7 +37,19 @@ $(BENCH_VENV)/.installed: requirements/bench-embed.txt
 	$(BENCH_PY) -m pip check
 	@touch $@
 
-BENCH_NEEDS := $(VENV)/.installed $(BENCH_VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
+# py-spy, to profile the Rasa process in benchmarks/cluster_bench.py: a binary in a wheel, in an environment
+# of its own so that the Rasa environment (requirements/rasa.lock) stays as locked.
+PROFILE_VENV ?= .venv-profile
+PY_SPY_VERSION := 0.4.3
+$(PROFILE_VENV)/.installed: | $(VENV)/.installed
+	@PY312=$$(scripts/find-python 3.12); \
+	  [ -x $(PROFILE_VENV)/bin/python ] || "$$PY312" -m venv $(PROFILE_VENV)
+	@echo '*' > $(PROFILE_VENV)/.gitignore
+	$(UV) pip install --quiet --python $(PROFILE_VENV)/bin/python "py-spy==$(PY_SPY_VERSION)"
+	@touch $@
+
+BENCH_NEEDS := $(VENV)/.installed $(BENCH_VENV)/.installed $(RASA_VENV)/.installed $(MODEL) \
+  $(PROFILE_VENV)/.installed nginx
 
 # In order, in one recipe, so that `make -j` cannot run them side by side.
 bench: $(BENCH_NEEDS)
@@ -44,6 +57,7 @@ bench: $(BENCH_NEEDS)
 	$(BENCH_RUN) $(BENCH_PIPELINES_TIMEOUT) $(PY) benchmarks/pipelines.py
 	$(BENCH_RUN) $(BENCH_ACCURACY_TIMEOUT) $(PY) benchmarks/accuracy.py
 	$(BENCH_RUN) $(BENCH_LATENCY_TIMEOUT) $(PY) benchmarks/latency.py
+	$(BENCH_RUN) $(BENCH_CLUSTER_TIMEOUT) $(PY) benchmarks/cluster_bench.py
 	$(BENCH_RUN) $(BENCH_REPORT_TIMEOUT) $(PY) benchmarks/report.py
 
 # The FallbackClassifier thresholds, on tuning data only (the table behind config.yml's values).
@@ -59,6 +73,12 @@ bench-accuracy: $(BENCH_NEEDS)
 
 bench-latency: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
 	$(BENCH_RUN) $(BENCH_LATENCY_TIMEOUT) $(PY) benchmarks/latency.py
+
+# One replica against two behind nginx, on PostgreSQL and Redis (VISAFAQ_TEST_POSTGRES_URL, VISAFAQ_TEST_REDIS_URL):
+# throughput and latency at 1-100 concurrent conversations, memory, a py-spy profile. Then the report.
+bench-cluster: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL) $(PROFILE_VENV)/.installed nginx
+	$(BENCH_RUN) $(BENCH_CLUSTER_TIMEOUT) $(PY) benchmarks/cluster_bench.py
+	$(BENCH_RUN) $(BENCH_REPORT_TIMEOUT) $(PY) benchmarks/report.py
 
 bench-report: $(VENV)/.installed
 	$(BENCH_RUN) $(BENCH_REPORT_TIMEOUT) $(PY) benchmarks/report.py

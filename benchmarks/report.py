@@ -21,6 +21,7 @@ from typing import Any
 
 from matplotlib.figure import Figure  # no pyplot: no GUI backend, Agg draws the PNG files
 
+import cluster_bench
 import common
 from visafaq.settings import PROJECT_ROOT
 
@@ -606,11 +607,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines += pipelines_section(pipelines, summary)
     lines += latency_section(latency, summary)
     lines += startup_section(latency, summary)
+    cluster = read(results_dir / "cluster.json")
+    lines += cluster_bench.section(cluster, summary)
     results_dir.mkdir(parents=True, exist_ok=True)
     if accuracy and plot_accuracy(accuracy, results_dir / "accuracy.png"):
         common.log(f"wrote {results_dir / 'accuracy.png'}")
     if latency and plot_latency(latency, results_dir / "latency.png"):
         common.log(f"wrote {results_dir / 'latency.png'}")
+    if cluster and cluster_bench.plot(cluster, results_dir / "cluster.png"):
+        common.log(f"wrote {results_dir / 'cluster.png'}")
     common.write_json(results_dir / "summary.json", summary)
     args.markdown.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     common.log(f"wrote {args.markdown}")

@@ -63,3 +63,10 @@ def test_the_action_server_listens_on_loopback_unless_told_otherwise() -> None:
     assert Assistant(Settings.from_env({})).environment()["SANIC_HOST"] == "127.0.0.1"
     deployed = Assistant(Settings.from_env({"ACTIONS_INTERFACE": "10.0.0.5"})).environment()
     assert deployed["SANIC_HOST"] == "10.0.0.5"
+
+
+def test_the_rasa_server_reads_the_endpoints_file_it_is_given() -> None:
+    default = Assistant(Settings()).rasa_command()
+    assert default[default.index("--endpoints") + 1] == "endpoints.yml"
+    production = Assistant(Settings(endpoints="deploy/endpoints.production.yml")).rasa_command()
+    assert production[production.index("--endpoints") + 1] == "deploy/endpoints.production.yml"

@@ -77,6 +77,17 @@ def _run(_args: argparse.Namespace) -> int:
         return 2
 
 
+def _run_cluster(args: argparse.Namespace) -> int:
+    from visafaq.cluster import ClusterSettings, run_cluster_forever
+    from visafaq.launcher import StartupError
+
+    try:
+        return run_cluster_forever(ClusterSettings.from_env(args.replicas))
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
 def _assistant_export(args: argparse.Namespace) -> int:
     from visafaq import rasa_export
 
@@ -118,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start the action server and the Rasa server (make run)")
     run.set_defaults(handler=_run)
+    cluster = commands.add_parser(
+        "run-cluster",
+        help="several Rasa replicas and action servers behind nginx, on PostgreSQL and Redis (make run-cluster)",
+    )
+    cluster.add_argument("--replicas", type=int, default=2, help="Rasa servers, each with its action server")
+    cluster.set_defaults(handler=_run_cluster)
 
     assistant = commands.add_parser("assistant", help="the Rasa assistant's generated files")
     export = assistant.add_subparsers(dest="assistant_command", required=True).add_parser(

@@ -69,6 +69,8 @@ class Settings:
     #: Where the action server listens (ACTIONS_INTERFACE): anyone who reaches it can run actions (file a
     #: hand-off, read the knowledge store), and only the Rasa server needs to.
     actions_interface: str = "127.0.0.1"
+    #: Rasa's endpoints file (tracker store, lock store, action server), relative to `root`.
+    endpoints: str = "endpoints.yml"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -157,7 +159,7 @@ class Assistant:
             "--port",
             str(s.ports.rasa),
             "--endpoints",
-            "endpoints.yml",
+            s.endpoints,
             "--credentials",
             str(s.var / "credentials.yml"),
             *(["--cors", *s.cors] if s.cors else []),
@@ -186,13 +188,37 @@ class Assistant:
         s.var.mkdir(parents=True, exist_ok=True)
         self._spawn("actions", self.action_server_command())
         self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
-        # credentials.yml's channels whose variables are set (see visafaq/channel_config.py).
+        self.write_credentials()
+        self.start_rasa(timeout)
+        self.start_web(timeout)
+
+    def write_credentials(self) -> None:
+        """credentials.yml's channels whose variables are set (see visafaq/channel_config.py)."""
+        s = self.settings
         self.channels = channel_config.write_effective_credentials(
             s.root / "credentials.yml", s.var / "credentials.yml", self.environment()
         )
-        self.start_rasa(timeout)
+
+    def spawn_backend(self) -> None:
+        """Spawn the action server and the Rasa server without waiting for them (several replicas
+        then start side by side); `wait_backend` waits. The Rasa server needs its action server only
+        when a message comes."""
+        s = self.settings
+        if not s.model.exists():
+            raise StartupError(f"no trained model at {s.model}: run `make train` first")
+        s.var.mkdir(parents=True, exist_ok=True)
+        self.write_credentials()
+        self._spawn("actions", self.action_server_command())
+        self._spawn("rasa", self.rasa_command())
+
+    def wait_backend(self, timeout: float = 180.0) -> None:
+        s = self.settings
+        self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
+        self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout)
+
+    def start_web(self, timeout: float = 180.0) -> None:
         self._spawn("web", self.web_command())
-        self._wait_ready("web", f"http://127.0.0.1:{s.ports.web}/health", timeout)
+        self._wait_ready("web", f"http://127.0.0.1:{self.settings.ports.web}/health", timeout)
 
     def start_rasa(self, timeout: float = 180.0) -> None:
         """Start the Rasa server (again, after `stop_process("rasa")`) and wait until it has a model."""
@@ -200,6 +226,20 @@ class Assistant:
         self._spawn("rasa", self.rasa_command())
         # Rasa's token authentication reads the `token` query parameter.
         self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout)
+
+    def start_process(self, name: str, command: list[str], ready_url: str, timeout: float = 180.0) -> None:
+        """Another child process (e.g. nginx), logged to var/<name>.log, ready when `ready_url` is 200."""
+        self.settings.var.mkdir(parents=True, exist_ok=True)
+        self._spawn(name, command)
+        self._wait_ready(name, ready_url, timeout)
+
+    def kill_process(self, name: str) -> None:
+        """SIGKILL one process and its children at once, as a crash would (no graceful shutdown)."""
+        for process in [p for p in self.processes if p.name == name]:
+            if process.popen.poll() is None:
+                os.killpg(process.popen.pid, signal.SIGKILL)
+            process.popen.wait(15)
+            self.processes.remove(process)
 
     def stop_process(self, name: str, grace: float = 15.0) -> None:
         """Stop one of the processes (the others keep running), e.g. to see how the rest copes without it."""

@@ -100,3 +100,30 @@ def test_the_http_api_needs_the_token(server: Server) -> None:
     assert server.request("/conversations/e2e-topic/tracker", method="GET").status == 401
     assert server.request(f"/status?token={server.token}", method="GET").status == 200
     assert server.request("/conversations/e2e-topic/tracker?token=wrong", method="GET").status == 401
+
+
+def test_a_retried_message_id_is_answered_again_from_the_tracker_not_handled_twice(server: Server) -> None:
+    def send(message: str, message_id: str) -> list[dict[str, object]]:
+        body = {"sender": "e2e-retry", "message": message, "message_id": message_id}
+        response = server.request("/webhooks/rest/webhook", json.dumps(body).encode())
+        assert response.status == 200, response.body
+        replies = response.json()
+        assert isinstance(replies, list)
+        return replies
+
+    first = send("how long does the CoE take for the trainee visa?", "m-1")
+    assert send("how long does the CoE take for the trainee visa?", "m-1") == first
+    again = texts(send("how long does the CoE take for the trainee visa?", "m-2"))  # a new message: handled
+    assert "1 to 3 months" in again and "not legal advice" not in again  # no second session start
+    with make_engine(server.tracker_url).connect() as connection:
+        users = connection.execute(
+            text("SELECT count(*) FROM events WHERE sender_id = 'e2e-retry' AND type_name = 'user'")
+        ).scalar()
+    assert users == 2
+
+
+@pytest.mark.parametrize("message_id", ["", "a b", "x" * 65, 7])
+def test_a_bad_message_id_gets_a_400(server: Server, message_id: object) -> None:
+    body = {"sender": "e2e-bad-id", "message": "hello", "message_id": message_id}
+    response = server.request("/webhooks/rest/webhook", json.dumps(body).encode())
+    assert response.status == 400 and "'message_id'" in response.body
