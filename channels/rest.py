@@ -7,11 +7,18 @@ URL (/webhooks/rest/webhook) and behaviour and only adds the checks.
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
+
+from channels import action_failures, outages
+
+action_failures.install()
 
 #: Longest message accepted, in characters (VISAFAQ_MAX_MESSAGE_CHARS). A question is a few lines.
 MAX_MESSAGE_CHARS = int(os.environ.get("VISAFAQ_MAX_MESSAGE_CHARS", "5000"))
@@ -33,6 +40,10 @@ class CheckedRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # A store outage answers 503 with Retry-After instead of 200 and no reply (channels/outages.py).
+        return outages.answer_503(super().blueprint(outages.guard(on_new_message)))
 
     async def _extract_sender(self, req: Request) -> str | None:
         sender = _body(req).get("sender", "default")
