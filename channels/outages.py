@@ -60,7 +60,7 @@ def guard(on_new_message: OnNewMessage) -> OnNewMessage:
         except OUTAGE_ERRORS as error:
             _outage.set(True)
             logger.error(
-                "Conversation store unavailable, a message on %s was not taken: %s: %s",
+                "Conversation store unavailable, a message on %s was not stored (sender asked to resend): %s: %s",
                 message.input_channel,
                 type(error).__name__,
                 _one_line(error),

@@ -8,11 +8,12 @@ This one's client (redis-py's own mechanisms, nothing of ours):
   for each reply;
 - pings a connection idle for more than LOCK_STORE_HEALTH_CHECK_SECONDS (10) before using it;
 - retries a command that failed on a broken connection or a timeout up to LOCK_STORE_RETRIES (3)
-  times, with exponential backoff (0.2 s doubling, at most 1 s), on a fresh connection.
+  times, with exponential backoff (0.2 s doubling, at most 1 s), on a fresh connection. A refused
+  connection (Redis down) is not retried: it fails at once.
 
 When Redis stays down, the error reaches the channel, which answers "temporarily unavailable"
 (channels/outages.py). The Redis calls are Rasa's, synchronous: a retry holds the event loop, for at
-most about 2 s with the defaults.
+most about 2 s with the defaults (plus the timeouts when Redis hangs rather than refuses).
 
 endpoints.yml:
     lock_store:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from visafaq.launcher import Assistant, Ports, Settings, StartupError
@@ -57,3 +59,10 @@ def test_the_rasa_server_listens_on_loopback_unless_told_otherwise() -> None:
     assert command[command.index("--interface") + 1] == "127.0.0.1"
     deployed = Assistant(Settings.from_env({"RASA_INTERFACE": "0.0.0.0"})).rasa_command()
     assert deployed[deployed.index("--interface") + 1] == "0.0.0.0"
+
+
+def test_rasa_reads_endpoints_yml_unless_given_another_endpoints_file(tmp_path: Path) -> None:
+    default = Assistant(Settings()).rasa_command()
+    assert default[default.index("--endpoints") + 1] == str(Settings().root / "endpoints.yml")
+    other = Assistant(Settings(endpoints=tmp_path / "production.yml")).rasa_command()
+    assert other[other.index("--endpoints") + 1] == str(tmp_path / "production.yml")

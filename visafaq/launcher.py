@@ -62,8 +62,8 @@ class Settings:
     token: str = ""
     token_generated: bool = False
     model: Path = PROJECT_ROOT / "models" / "visafaq.tar.gz"
-    #: Rasa's endpoints file: action server, tracker store, lock store.
-    endpoints: Path = PROJECT_ROOT / "endpoints.yml"
+    #: Rasa's endpoints file (action server, tracker store, lock store); None: endpoints.yml in `root`.
+    endpoints: Path | None = None
     var: Path = PROJECT_ROOT / "var"
     extra_env: dict[str, str] = field(default_factory=dict)
     #: Origins whose pages may call the Rasa server from a browser (the widget's pages). None by default.
@@ -156,7 +156,7 @@ class Assistant:
             "--port",
             str(s.ports.rasa),
             "--endpoints",
-            str(s.endpoints),
+            str(s.endpoints or s.root / "endpoints.yml"),
             "--credentials",
             str(s.var / "credentials.yml"),
             *(["--cors", *s.cors] if s.cors else []),

@@ -96,7 +96,7 @@ def running_assistant(
         token=secrets.token_urlsafe(16),
         model=model,
         var=var,
-        endpoints=endpoints or PROJECT_ROOT / "endpoints.yml",
+        endpoints=endpoints,
         extra_env={
             "VISAFAQ_DATABASE_URL": database_url,
             "VISAFAQ_TRACKER_URL": tracker_url,

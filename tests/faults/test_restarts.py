@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,11 +26,14 @@ from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import Server, running_assistant
 from tests.faults.conftest import PrivatePostgres, PrivateRedis
+from visafaq.settings import PROJECT_ROOT
 
 # The wording is the channels' (Rasa-side, not importable here); the test reads it from the source.
 RENDERING = Path(__file__).resolve().parents[2] / "channels" / "rendering.py"
 QUESTION = "what documents do I need for the trainee visa?"
 REQUEST_TIMEOUT_SECONDS = 60
+#: How long each message took, by step: a record for the report (a test artifact), never asserted on.
+TIMINGS = PROJECT_ROOT / "results" / "faults" / "timings.json"
 
 
 def wording(name: str) -> str:
@@ -58,19 +62,23 @@ class Conversation:
     sender: str = field(default_factory=lambda: f"faults-{secrets.token_hex(6)}")
     #: The messages the server took (answered 200), in order: what the tracker store must hold.
     taken: list[str] = field(default_factory=list)
+    timings: list[dict[str, object]] = field(default_factory=list)
 
-    def say(self, message: str) -> Reply:
+    def say(self, message: str, step: str = "") -> Reply:
         request = urllib.request.Request(
             f"{self.server.rasa_url}/webhooks/rest/webhook",
             data=json.dumps({"sender": self.sender, "message": message}).encode(),
             method="POST",
             headers={"Content-Type": "application/json"},
         )
+        started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
                 reply = Reply(response.status, response.headers, json.loads(response.read()))
         except urllib.error.HTTPError as error:
             reply = Reply(error.code, error.headers, json.loads(error.read() or b"null"))
+        if step:
+            self.timings.append({"step": step, "status": reply.status, "seconds": round(time.monotonic() - started, 3)})
         if reply.status == 200:
             self.taken.append(message)
         return reply
@@ -142,7 +150,7 @@ def test_a_conversation_survives_restarts_of_actions_postgres_and_redis(
     actions_unavailable = wording("ACTIONS_UNAVAILABLE_REPLY")
 
     assert talk.say("hello").status == 200
-    before = talk.say(QUESTION)
+    before = talk.say(QUESTION, "answer, all up")
     assert before.status == 200
     baseline = before.texts()
     assert baseline and actions_unavailable not in baseline
@@ -150,35 +158,37 @@ def test_a_conversation_survives_restarts_of_actions_postgres_and_redis(
 
     # The action server stops: the person is told, once; the conversation goes on when it is back.
     assistant.stop_process("actions")
-    during = talk.say(QUESTION)
+    during = talk.say(QUESTION, "action server down")
     assert during.status == 200
     assert during.texts().count(actions_unavailable) == 1, during.texts()
     assistant.start_actions(timeout=120)
-    assert talk.say(QUESTION).texts() == baseline
+    assert talk.say(QUESTION, "first after action server restart").texts() == baseline
 
     # PostgreSQL stops: messages get 503 with Retry-After (and nothing is stored); the web app is not ready.
     private_postgres.stop()
     try:
-        assert_unavailable_503(talk.say(QUESTION))
+        assert_unavailable_503(talk.say(QUESTION, "PostgreSQL down"))
         assert web_ready(server) == 503
     finally:
         private_postgres.start()
     # The client sends the message again: the first message after the restart is answered as before.
-    assert talk.say(QUESTION).texts() == baseline
+    assert talk.say(QUESTION, "first after PostgreSQL restart").texts() == baseline
     assert web_ready(server) == 200
 
     # Redis stops: the same.
     private_redis.stop()
     try:
-        assert_unavailable_503(talk.say(QUESTION))
+        assert_unavailable_503(talk.say(QUESTION, "Redis down"))
     finally:
         private_redis.start()
-    assert talk.say(QUESTION).texts() == baseline
+    assert talk.say(QUESTION, "first after Redis restart").texts() == baseline
 
     # A PostgreSQL restart with no message in between: the next message still finds the database.
     private_postgres.stop()
     private_postgres.start()
-    assert talk.say(QUESTION).texts() == baseline
+    assert talk.say(QUESTION, "first after a quiet PostgreSQL restart").texts() == baseline
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    TIMINGS.write_text(json.dumps(talk.timings, indent=1), encoding="utf-8")
 
     assert server.alive()
     assert talk.stored_user_messages() == talk.taken
