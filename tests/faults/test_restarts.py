@@ -1,4 +1,5 @@
-"""One conversation while, in turn, the action server, PostgreSQL and Redis stop and start again.
+"""One conversation while, in turn, the action server stops (and hangs), PostgreSQL and Redis stop, and each
+starts again.
 
 The Rasa server runs on the production stores: the SQL tracker store on PostgreSQL
 (stores.trackers.SQLTrackerStore) and the Redis lock store (stores.locks.RedisLockStore), on private
@@ -12,7 +13,9 @@ tracker store exactly once, in order.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +35,8 @@ from visafaq.settings import PROJECT_ROOT
 RENDERING = Path(__file__).resolve().parents[2] / "channels" / "rendering.py"
 QUESTION = "what documents do I need for the trainee visa?"
 REQUEST_TIMEOUT_SECONDS = 60
+#: VISAFAQ_ACTION_TIMEOUT for this server: short, so that the hung action server costs the test little.
+ACTION_TIMEOUT_SECONDS = 3
 #: How long each message took, by step: a record for the report (a test artifact), never asserted on.
 TIMINGS = PROJECT_ROOT / "results" / "faults" / "timings.json"
 
@@ -129,7 +134,13 @@ def production_server(
     endpoints.write_text(ENDPOINTS.format(redis_port=private_redis.port), encoding="utf-8")
     database = private_postgres.create_database(f"visafaq_{secrets.token_hex(4)}")
     tracker = private_postgres.create_database(f"tracker_{secrets.token_hex(4)}")
-    with running_assistant(var, database_url=database, tracker_url=tracker, endpoints=endpoints) as server:
+    with running_assistant(
+        var,
+        {"VISAFAQ_ACTION_TIMEOUT": str(ACTION_TIMEOUT_SECONDS)},
+        database_url=database,
+        tracker_url=tracker,
+        endpoints=endpoints,
+    ) as server:
         yield server
 
 
@@ -164,6 +175,18 @@ def test_a_conversation_survives_restarts_of_actions_postgres_and_redis(
     assistant.start_actions(timeout=120)
     assert talk.say(QUESTION, "first after action server restart").texts() == baseline
 
+    # The action server hangs (its process group, Sanic's manager and worker, stopped by SIGSTOP): after
+    # VISAFAQ_ACTION_TIMEOUT the person is told.
+    actions = next(p for p in assistant.processes if p.name == "actions")
+    os.killpg(actions.popen.pid, signal.SIGSTOP)
+    try:
+        hung = talk.say(QUESTION, "action server hung")
+    finally:
+        os.killpg(actions.popen.pid, signal.SIGCONT)
+    assert hung.status == 200
+    assert hung.texts().count(actions_unavailable) == 1, hung.texts()
+    assert talk.say(QUESTION, "first after the action server resumed").texts() == baseline
+
     # PostgreSQL stops: messages get 503 with Retry-After (and nothing is stored); the web app is not ready.
     private_postgres.stop()
     try:
@@ -194,5 +217,6 @@ def test_a_conversation_survives_restarts_of_actions_postgres_and_redis(
     assert talk.stored_user_messages() == talk.taken
     rasa_log = (server.var / "rasa.log").read_text(encoding="utf-8", errors="replace")
     assert "Action server unavailable" in rasa_log
+    assert f"no answer within {ACTION_TIMEOUT_SECONDS} s" in rasa_log
     assert "Conversation store unavailable" in rasa_log
     assert "Encountered an exception while running action" not in rasa_log
