@@ -1,9 +1,10 @@
 """When the action server cannot run a custom action, the person is told so instead of getting silence.
 
-Rasa 3.6 runs every custom action through `RemoteAction.run`. When the action server is down, answers
-an error or hangs, that raises; the processor (`MessageProcessor._run_action`) logs a stack trace and
-drops the action's events, so the turn ends without a word. Here `RemoteAction.run` is wrapped once,
-in the Rasa process, so that such a failure instead:
+Rasa 3.6 runs every custom action through `RemoteAction.run`. When the action server is down, hangs,
+answers an error or answers something Rasa cannot use, that raises; the processor
+(`MessageProcessor._run_action`) logs a stack trace and drops the action's events, so the turn ends
+without a word. Here `RemoteAction.run` is wrapped once, in the Rasa process, so that such a failure
+instead:
 
 - logs one line (which action, which endpoint, why; no stack trace, no tracker data);
 - returns a `BotUttered` with `ACTIONS_UNAVAILABLE_REPLY` as the action's events: the processor sends it
@@ -32,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from jsonschema import ValidationError
 from rasa.core.actions.action import ActionExecutionRejection, ActionSessionStart, RemoteAction
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.events import BotUttered, Event, UserUttered
@@ -46,9 +48,10 @@ ACTION_TIMEOUT_SECONDS = seconds(os.environ.get("VISAFAQ_ACTION_TIMEOUT"), 15.0,
 #: Marks our reply in the tracker (BotUttered metadata), so that it is said once per turn.
 MARKER = {"visafaq": "actions_unavailable"}
 
-#: What a failed action call raises: Rasa's wrapping of connection and HTTP errors, aiohttp's own, and the
-#: timeout (asyncio's, which is not the builtin TimeoutError on Python 3.10).
-FAILURES = (RasaException, aiohttp.ClientError, asyncio.TimeoutError)
+#: What a failed action call raises: Rasa's wrapping of connection and HTTP errors, aiohttp's own, the
+#: timeout (asyncio's, which is not the builtin TimeoutError on Python 3.10), and a response Rasa cannot
+#: use (its check of the response's shape raises jsonschema's error).
+FAILURES = (RasaException, aiohttp.ClientError, asyncio.TimeoutError, ValidationError)
 
 Run = Callable[..., Awaitable[list[Event]]]
 
@@ -68,8 +71,7 @@ def _guarded(run: Run) -> Run:
             raise
         except FAILURES as error:
             url = self.action_endpoint.url if self.action_endpoint else None
-            timed_out = isinstance(error, asyncio.TimeoutError)
-            reason = f"no answer within {ACTION_TIMEOUT_SECONDS:.0f} s" if timed_out else str(error)
+            reason = _reason(error)
             logger.error("Action server unavailable: custom action '%s' at %s failed: %s", self.name(), url, reason)
         if self.name() == ACTION_SESSION_START_NAME:
             return list(await ActionSessionStart().run(output_channel, nlg, tracker, domain))
@@ -79,6 +81,15 @@ def _guarded(run: Run) -> Run:
 
     guarded_run._visafaq_guarded = True  # type: ignore[attr-defined]
     return guarded_run
+
+
+def _reason(error: BaseException) -> str:
+    """Why the action failed, for the log: never the response's content (it may quote the conversation)."""
+    if isinstance(error, asyncio.TimeoutError):
+        return f"no answer within {ACTION_TIMEOUT_SECONDS:.0f} s"
+    if isinstance(error, ValidationError):
+        return "its response is not in Rasa's format (at " + "/".join(map(str, error.absolute_path)) + ")"
+    return str(error)
 
 
 def _already_said(tracker: Any) -> bool:
