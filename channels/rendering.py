@@ -8,10 +8,14 @@ buttons whose payloads look like `/ask_documents{"programme":"titp"}`.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
 
 #: Telegram: a message holds 1-4096 characters (counted in UTF-16 code units); callback_data 1-64 bytes.
 TELEGRAM_MESSAGE_LIMIT = 4096
@@ -106,14 +110,99 @@ class BoundedMemory:
         return len(self._items)
 
 
+class Memory(Protocol):
+    """What the connectors remember: seen updates and events, and button keys."""
+
+    def remember(self, key: str, value: str = "") -> None: ...
+
+    def recall(self, key: str) -> str | None: ...
+
+    def first_time(self, key: str) -> bool: ...
+
+
+class SharedMemory:
+    """BoundedMemory's interface kept in Redis, so that every replica sees what the others saw: a
+    Telegram update or Slack event re-sent to another replica is still answered once, and a button
+    pressed on a message another replica sent still works. Keys expire after `ttl_seconds`.
+
+    When Redis does not answer, the process's own BoundedMemory stands in (one log line per outage):
+    a repeat might then be answered twice, which is better than dropping a question."""
+
+    def __init__(self, client: Any, namespace: str, ttl_seconds: int, fallback: BoundedMemory) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.ttl_seconds = ttl_seconds
+        self.fallback = fallback
+        self._redis_down = False
+
+    def _key(self, key: str) -> str:
+        return f"{self.namespace}:{key}"
+
+    def _down(self, error: Exception) -> None:
+        if not self._redis_down:
+            logger.warning("Redis unavailable for %s (%s): this process's own memory stands in", self.namespace, error)
+        self._redis_down = True
+
+    def _up(self) -> None:
+        if self._redis_down:
+            logger.info("Redis available again for %s", self.namespace)
+        self._redis_down = False
+
+    def remember(self, key: str, value: str = "") -> None:
+        self.fallback.remember(key, value)
+        try:
+            self.client.set(self._key(key), value, ex=self.ttl_seconds)
+            self._up()
+        except Exception as error:  # redis.RedisError, or an OSError from the socket
+            self._down(error)
+
+    def recall(self, key: str) -> str | None:
+        try:
+            value = self.client.get(self._key(key))
+            self._up()
+        except Exception as error:
+            self._down(error)
+            return self.fallback.recall(key)
+        return None if value is None else value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+    def first_time(self, key: str) -> bool:
+        local_first = self.fallback.first_time(key)
+        try:
+            first = bool(self.client.set(self._key(key), "", nx=True, ex=self.ttl_seconds))
+            self._up()
+        except Exception as error:
+            self._down(error)
+            return local_first
+        return first
+
+
+#: How long shared keys live: a re-sent update comes within minutes; a button is pressed within a day.
+SHARED_TTL_SECONDS = 2 * 24 * 3600
+
+
+def memory_for(namespace: str, capacity: int, env: dict[str, str] | None = None) -> Memory:
+    """Shared through Redis when VISAFAQ_REDIS_URL is set (several replicas), else this process's own."""
+    env = dict(os.environ) if env is None else env
+    local = BoundedMemory(capacity)
+    url = env.get("VISAFAQ_REDIS_URL", "")
+    if not url:
+        return local
+    import redis  # in the Rasa environment (Rasa's lock store) and ours
+
+    prefix = env.get("VISAFAQ_REDIS_KEY_PREFIX", "visafaq")
+    client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return SharedMemory(client, f"{prefix}:channels:{namespace}", SHARED_TTL_SECONDS, local)
+
+
 class PayloadKeys:
     """Button payloads that fit the platform's limit are sent as they are; longer ones as a short key
-    (a hash of the payload) that this process maps back. The mapping is bounded and in memory: a key
-    pressed after a restart is reported as expired rather than guessed."""
+    (a hash of the payload) that is mapped back when the button is pressed. The mapping is bounded (in
+    memory, or shared through Redis with `memory_for`): a key no longer known is reported as expired
+    rather than guessed."""
 
-    def __init__(self, limit_bytes: int, capacity: int = 10_000) -> None:
+    def __init__(self, limit_bytes: int, capacity: int = 10_000, memory: Memory | None = None) -> None:
         self.limit_bytes = limit_bytes
-        self._memory = BoundedMemory(capacity)
+        self._memory = memory if memory is not None else BoundedMemory(capacity)
 
     def encode(self, payload: str) -> str:
         if len(payload.encode("utf-8")) <= self.limit_bytes and not payload.startswith(KEY_PREFIX):

@@ -16,8 +16,12 @@ from sanic import Blueprint
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
-from channels import action_failures, outages
+from channels import action_failures, action_validation, outages
 
+# Every Rasa server we run loads this channel (credentials.yml), so what changes Rasa's handling of
+# custom actions is installed here: the faster check of action responses (channels/action_validation.py)
+# and the reply when an action fails (channels/action_failures.py).
+action_validation.install()
 action_failures.install()
 
 #: Longest message accepted, in characters (VISAFAQ_MAX_MESSAGE_CHARS). A question is a few lines.

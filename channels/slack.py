@@ -6,7 +6,7 @@
   (Rasa's answers 400);
 - an event Slack sends again (same event_id, with or without X-Slack-Retry-Num, even after the first was
   answered) is answered once, and so is a message that arrives both as `message` and `app_mention`.
-  The record of seen events is in memory and bounded: several replicas would need a shared store;
+  The record of seen events is bounded, in memory or shared through Redis (VISAFAQ_REDIS_URL) by replicas;
 - replies as Slack shows them well: mrkdwn section blocks (escaped, addresses as links, at most 3000
   characters each), buttons as an actions block; the reply goes to the channel of the question, and
   into its thread when the question was in a thread (or always with `use_threads`);
@@ -42,8 +42,8 @@ from channels.rendering import (
     EXPIRED_BUTTON_REPLY,
     SLACK_BUTTON_VALUE_LIMIT,
     TEXT_ONLY_REPLY,
-    BoundedMemory,
     PayloadKeys,
+    memory_for,
     redact,
     seconds,
     slack_messages,
@@ -151,8 +151,8 @@ class SlackInput(RasaSlackInput):
             raise InvalidConfigException("Slack needs slack_token (the Bot User OAuth Token, xoxb-...)")
         self.api_url = api_url
         self.timeout = timeout
-        self.keys = PayloadKeys(SLACK_BUTTON_VALUE_LIMIT)
-        self.seen = BoundedMemory(SEEN_EVENTS)
+        self.keys = PayloadKeys(SLACK_BUTTON_VALUE_LIMIT, memory=memory_for("slack-buttons", 10_000))
+        self.seen = memory_for("slack-events", SEEN_EVENTS)
 
     def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> SlackBot:
         channel = channel or self.slack_channel
@@ -250,10 +250,8 @@ class SlackInput(RasaSlackInput):
 
     # --- shared -------------------------------------------------------------------------------------------
     def _first_time(self, keys: list[str]) -> bool:
-        first = all(self.seen.recall(key) is None for key in keys)
-        for key in keys:
-            self.seen.remember(key, "seen")
-        return first
+        # Every key is marked (a list, not a generator): an event seen under any of its keys is a repeat.
+        return all([self.seen.first_time(key) for key in keys])
 
     async def _handle(
         self,

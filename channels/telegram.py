@@ -42,8 +42,8 @@ from channels.rendering import (
     EXPIRED_BUTTON_REPLY,
     TELEGRAM_CALLBACK_DATA_LIMIT,
     TEXT_ONLY_REPLY,
-    BoundedMemory,
     PayloadKeys,
+    memory_for,
     redact,
     seconds,
     telegram_messages,
@@ -142,8 +142,8 @@ class TelegramInput(RasaTelegramInput):
         self.secret_token = secret_token
         self.api_url = api_url
         self.timeout = timeout
-        self.keys = PayloadKeys(TELEGRAM_CALLBACK_DATA_LIMIT)
-        self.seen_updates = BoundedMemory(SEEN_UPDATES)
+        self.keys = PayloadKeys(TELEGRAM_CALLBACK_DATA_LIMIT, memory=memory_for("telegram-buttons", 10_000))
+        self.seen_updates = memory_for("telegram-updates", SEEN_UPDATES)
 
     def get_output_channel(self) -> TelegramOutput:
         assert self.access_token is not None

@@ -66,3 +66,9 @@ def test_rasa_reads_endpoints_yml_unless_given_another_endpoints_file(tmp_path: 
     assert default[default.index("--endpoints") + 1] == str(Settings().root / "endpoints.yml")
     other = Assistant(Settings(endpoints=tmp_path / "production.yml")).rasa_command()
     assert other[other.index("--endpoints") + 1] == str(tmp_path / "production.yml")
+
+
+def test_the_action_server_listens_on_loopback_unless_told_otherwise() -> None:
+    assert Assistant(Settings.from_env({})).environment()["SANIC_HOST"] == "127.0.0.1"
+    deployed = Assistant(Settings.from_env({"ACTIONS_INTERFACE": "10.0.0.5"})).environment()
+    assert deployed["SANIC_HOST"] == "10.0.0.5"

@@ -71,6 +71,9 @@ class Settings:
     #: Where the Rasa server listens (RASA_INTERFACE): loopback unless a deployment says otherwise,
     #: since its HTTP API holds every conversation (behind the token).
     interface: str = "127.0.0.1"
+    #: Where the action server listens (ACTIONS_INTERFACE): anyone who reaches it can run actions (file a
+    #: hand-off, read the knowledge store), and only the Rasa server needs to.
+    actions_interface: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +91,7 @@ class Settings:
         if env.get("VISAFAQ_MODEL"):
             settings.model = Path(env["VISAFAQ_MODEL"])
         settings.interface = env.get("RASA_INTERFACE", settings.interface)
+        settings.actions_interface = env.get("ACTIONS_INTERFACE", settings.actions_interface)
         return settings
 
 
@@ -120,6 +124,8 @@ class Assistant:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # rasa-sdk has no --interface option; its Sanic server reads SANIC_HOST (Rasa ignores it).
+        env["SANIC_HOST"] = s.actions_interface
         env.update(s.extra_env)
         # One setting for Rasa's tracker store and for the staff reports that read it.
         env.setdefault("VISAFAQ_TRACKER_URL", f"sqlite:///{s.var / 'tracker.sqlite3'}")

@@ -134,8 +134,8 @@ def test_a_quota_conversation_checks_the_person_not_the_company(domain: dict[str
     assert asked_next(turn) == [engine_says(database, "titp-applicant", {}).missing[0]]
 
 
-@pytest.mark.parametrize("answer", ["old enough", "I don't know"])
-def test_an_answer_without_a_number_is_refused_and_asked_again(
+@pytest.mark.parametrize("answer", ["old enough", "I don't know", "-17"])
+def test_an_answer_without_a_usable_number_is_refused_and_asked_again(
     domain: dict[str, Any], database: Engine, answer: str
 ) -> None:
     turn = validate(in_form(domain, answer, "inform", {"age": answer}, asked="age", slots=APPLICANT), domain)

@@ -3,6 +3,7 @@ entities tell a check. Conversation routing, kept beside the checks so both chan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 #: (programme, topic) -> check. A topic not listed for a programme is answered from facts only.
@@ -94,6 +95,8 @@ def inputs_from_entities(entities: Iterable[Mapping[str, object]]) -> dict[str, 
     return found
 
 
+_NUMBER = re.compile(r"(?:(?<![\w.-])-)?\d+(?:\.\d+)?")
+
 _WORDS = {
     "zero": 0,
     "one": 1,
@@ -121,16 +124,13 @@ _WORDS = {
 
 
 def parse_number(text: str) -> int | float | None:
-    """The first number in a short answer: '17', 'I am 17 years old', '1,200 staff', 'ten'."""
-    token = ""
-    for char in text.replace(",", ""):
-        if char.isdigit() or (char == "." and token and "." not in token):
-            token += char
-        elif token:
-            break
-    token = token.rstrip(".")
-    if token:
-        number = float(token)
+    """The first number in a short answer: '17', 'I am 17 years old', '1,200 staff', 'ten', '-3'.
+
+    A minus sign is kept when it starts a word ("-3 staff"), so the form can reject it instead of
+    reading 3; a hyphen inside a word ("COVID-19", "18-30") is not a sign."""
+    match = _NUMBER.search(text.replace(",", ""))
+    if match:
+        number = float(match.group())
         return int(number) if number.is_integer() else number
     for word in text.lower().replace("-", " ").split():
         if word in _WORDS:
