@@ -24,7 +24,7 @@ MODEL := models/visafaq.tar.gz
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 TRAINING_INPUTS := config.yml $(shell find data domain -name '*.yml' 2>/dev/null) $(SPACY_MODEL)/meta.json
 
-.PHONY: help setup lock lint test test-python test-rasa kb nlp train domain run run-cluster clean browser nginx
+.PHONY: help setup lock lint test test-python test-rasa kb nlp train domain run run-cluster clean browser nginx fault-servers
 
 help:
 	@echo "make run    start the assistant (sets up what is missing first)"
@@ -65,7 +65,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy visafaq actions tests scripts/sample_clinc.py scripts/check_nlu_results.py
 
-test-python: $(VENV)/.installed browser nginx
+test-python: $(VENV)/.installed browser nginx fault-servers
 	$(VENV)/bin/pytest -q
 
 # The browser tests (widget, staff dashboard) drive Debian's Chromium through Playwright (Playwright's own browser
@@ -77,6 +77,13 @@ browser:
 # when missing (needs root, like `browser`). It then runs unprivileged from var/cluster/nginx/.
 nginx:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+# The fault tests (tests/faults/) start private PostgreSQL and Redis servers to stop and restart (never the
+# shared ones): they need PostgreSQL 15's binaries and redis-server. Installed only when missing; needs root.
+PG_BIN ?= /usr/lib/postgresql/15/bin
+fault-servers:
+	@[ -x $(PG_BIN)/initdb ] && command -v redis-server >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 redis-server; }
 
 # The assistant's own checks, with Rasa: data consistency, dialogue stories (any failed story fails
 # the build) and the held-out NLU set (intent accuracy must stay above NLU_MIN_ACCURACY).

@@ -32,6 +32,11 @@ TEXT_ONLY_REPLY = "Sorry, I can only read text messages. Please type your questi
 #: A button whose short key this process no longer remembers (e.g. pressed after a restart).
 EXPIRED_BUTTON_REPLY = 'Sorry, that button has expired. Please type your question, or say "hello" to start again.'
 
+#: What people get when the action server cannot run the action that answers them (channels/action_failures.py).
+ACTIONS_UNAVAILABLE_REPLY = "I can't look that up right now, please try again shortly."
+#: What people get when the conversation store (database or Redis) is down: their message was not taken.
+STORES_UNAVAILABLE_REPLY = "The assistant is temporarily unavailable, please try again shortly."
+
 #: Prefix of a button key that stands for a payload too long for the platform's limit.
 KEY_PREFIX = "k:"
 

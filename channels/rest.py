@@ -25,11 +25,13 @@ from sanic import Blueprint
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
-from channels import action_validation
+from channels import action_failures, action_validation, outages
 
-# Every Rasa server we run loads this channel (credentials.yml), so the faster check of action
-# responses is installed here (see channels/action_validation.py).
+# Every Rasa server we run loads this channel (credentials.yml), so what changes Rasa's handling of
+# custom actions is installed here: the faster check of action responses (channels/action_validation.py)
+# and the reply when an action fails (channels/action_failures.py).
 action_validation.install()
+action_failures.install()
 
 #: Longest message accepted, in characters (VISAFAQ_MAX_MESSAGE_CHARS). A question is a few lines.
 MAX_MESSAGE_CHARS = int(os.environ.get("VISAFAQ_MAX_MESSAGE_CHARS", "5000"))
@@ -56,6 +58,10 @@ class CheckedRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # A store outage answers 503 with Retry-After instead of 200 and no reply (channels/outages.py).
+        return outages.answer_503(super().blueprint(outages.guard(on_new_message)))
 
     async def _extract_sender(self, req: Request) -> str | None:
         sender = _body(req).get("sender", "default")

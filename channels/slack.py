@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels import action_failures, outages
 from channels.rendering import (
     EXPIRED_BUTTON_REPLY,
     SLACK_BUTTON_VALUE_LIMIT,
@@ -49,6 +50,7 @@ from channels.rendering import (
 )
 
 logger = logging.getLogger(__name__)
+action_failures.install()
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -157,6 +159,7 @@ class SlackInput(RasaSlackInput):
         return SlackBot(self.slack_token, channel, thread_id, self.api_url, self.timeout, self.keys, self.proxy)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = outages.guard(on_new_message)  # a store outage: say so, log a line
         slack_webhook = Blueprint("slack_webhook", __name__)
 
         @slack_webhook.route("/", methods=["GET"])

@@ -37,6 +37,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import action_failures, outages
 from channels.rendering import (
     EXPIRED_BUTTON_REPLY,
     TELEGRAM_CALLBACK_DATA_LIMIT,
@@ -49,6 +50,7 @@ from channels.rendering import (
 )
 
 logger = logging.getLogger(__name__)
+action_failures.install()
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -172,6 +174,7 @@ class TelegramInput(RasaTelegramInput):
         return channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = outages.guard(on_new_message)  # a store outage: say so, log a line
         telegram_webhook = Blueprint("telegram_webhook", __name__)
         out_channel = self._register_webhook()
 

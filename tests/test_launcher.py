@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from visafaq.launcher import Assistant, Ports, Settings, StartupError
@@ -59,14 +61,14 @@ def test_the_rasa_server_listens_on_loopback_unless_told_otherwise() -> None:
     assert deployed[deployed.index("--interface") + 1] == "0.0.0.0"
 
 
+def test_rasa_reads_endpoints_yml_unless_given_another_endpoints_file(tmp_path: Path) -> None:
+    default = Assistant(Settings()).rasa_command()
+    assert default[default.index("--endpoints") + 1] == "endpoints.yml"  # the processes run in `root`
+    other = Assistant(Settings(endpoints=tmp_path / "production.yml")).rasa_command()
+    assert other[other.index("--endpoints") + 1] == str(tmp_path / "production.yml")
+
+
 def test_the_action_server_listens_on_loopback_unless_told_otherwise() -> None:
     assert Assistant(Settings.from_env({})).environment()["SANIC_HOST"] == "127.0.0.1"
     deployed = Assistant(Settings.from_env({"ACTIONS_INTERFACE": "10.0.0.5"})).environment()
     assert deployed["SANIC_HOST"] == "10.0.0.5"
-
-
-def test_the_rasa_server_reads_the_endpoints_file_it_is_given() -> None:
-    default = Assistant(Settings()).rasa_command()
-    assert default[default.index("--endpoints") + 1] == "endpoints.yml"
-    production = Assistant(Settings(endpoints="deploy/endpoints.production.yml")).rasa_command()
-    assert production[production.index("--endpoints") + 1] == "deploy/endpoints.production.yml"

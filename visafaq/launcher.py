@@ -8,14 +8,17 @@ is unset).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +62,8 @@ class Settings:
     token: str = ""
     token_generated: bool = False
     model: Path = PROJECT_ROOT / "models" / "visafaq.tar.gz"
+    #: Rasa's endpoints file (action server, tracker store, lock store): absolute, or relative to `root`.
+    endpoints: Path | str = "endpoints.yml"
     var: Path = PROJECT_ROOT / "var"
     extra_env: dict[str, str] = field(default_factory=dict)
     #: Origins whose pages may call the Rasa server from a browser (the widget's pages). None by default.
@@ -69,8 +74,6 @@ class Settings:
     #: Where the action server listens (ACTIONS_INTERFACE): anyone who reaches it can run actions (file a
     #: hand-off, read the knowledge store), and only the Rasa server needs to.
     actions_interface: str = "127.0.0.1"
-    #: Rasa's endpoints file (tracker store, lock store, action server), relative to `root`.
-    endpoints: str = "endpoints.yml"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -159,7 +162,7 @@ class Assistant:
             "--port",
             str(s.ports.rasa),
             "--endpoints",
-            s.endpoints,
+            str(s.endpoints),
             "--credentials",
             str(s.var / "credentials.yml"),
             *(["--cors", *s.cors] if s.cors else []),
@@ -183,11 +186,9 @@ class Assistant:
     # --- starting and stopping --------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> None:
         s = self.settings
-        if not s.model.exists():
-            raise StartupError(f"no trained model at {s.model}: run `make train` first")
+        check_model(s.model)
         s.var.mkdir(parents=True, exist_ok=True)
-        self._spawn("actions", self.action_server_command())
-        self._wait_ready("actions", f"http://127.0.0.1:{s.ports.actions}/health", timeout)
+        self.start_actions(timeout)
         self.write_credentials()
         self.start_rasa(timeout)
         self.start_web(timeout)
@@ -204,8 +205,7 @@ class Assistant:
         then start side by side); `wait_backend` waits. The Rasa server needs its action server only
         when a message comes."""
         s = self.settings
-        if not s.model.exists():
-            raise StartupError(f"no trained model at {s.model}: run `make train` first")
+        check_model(s.model)
         s.var.mkdir(parents=True, exist_ok=True)
         self.write_credentials()
         self._spawn("actions", self.action_server_command())
@@ -220,12 +220,21 @@ class Assistant:
         self._spawn("web", self.web_command())
         self._wait_ready("web", f"http://127.0.0.1:{self.settings.ports.web}/health", timeout)
 
+    def start_actions(self, timeout: float = 180.0) -> None:
+        """Start the action server (again, after `stop_process("actions")`) and wait until it answers."""
+        self._spawn("actions", self.action_server_command())
+        self._wait_ready("actions", f"http://127.0.0.1:{self.settings.ports.actions}/health", timeout)
+
     def start_rasa(self, timeout: float = 180.0) -> None:
         """Start the Rasa server (again, after `stop_process("rasa")`) and wait until it has a model."""
         s = self.settings
+        check_model(s.model)
         self._spawn("rasa", self.rasa_command())
-        # Rasa's token authentication reads the `token` query parameter.
-        self._wait_ready("rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout)
+        # Rasa's token authentication reads the `token` query parameter. A model Rasa cannot load leaves
+        # the server running without one: its log says why, and that ends the wait.
+        self._wait_ready(
+            "rasa", f"http://127.0.0.1:{s.ports.rasa}/status?token={s.token}", timeout, give_up_on=MODEL_REJECTED
+        )
 
     def start_process(self, name: str, command: list[str], ready_url: str, timeout: float = 180.0) -> None:
         """Another child process (e.g. nginx), logged to var/<name>.log, ready when `ready_url` is 200."""
@@ -260,7 +269,14 @@ class Assistant:
         )
         self.processes.append(Process(name, popen, log_path))
 
-    def _wait_ready(self, name: str, url: str, timeout: float, headers: Mapping[str, str] | None = None) -> None:
+    def _wait_ready(
+        self,
+        name: str,
+        url: str,
+        timeout: float,
+        headers: Mapping[str, str] | None = None,
+        give_up_on: tuple[str, ...] = (),
+    ) -> None:
         process = next(p for p in self.processes if p.name == name)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -269,6 +285,10 @@ class Assistant:
                 raise StartupError(
                     f"the {name} server exited during start-up; see {process.log}:\n" + tail(process.log)
                 )
+            reason = _log_line(process.log, give_up_on)
+            if reason:
+                self.stop()
+                raise StartupError(f"the {name} server cannot start: {reason}\n(see {process.log})")
             try:
                 request = urllib.request.Request(url, headers=dict(headers or {}))
                 with urllib.request.urlopen(request, timeout=2) as response:
@@ -297,6 +317,51 @@ class Assistant:
 
     def crashed(self) -> Process | None:
         return next((p for p in self.processes if p.popen.poll() is not None), None)
+
+
+#: What Rasa 3.6 logs when it cannot load the model it was given (rasa/core/agent.py); it then keeps
+#: running without a model, so the wait for /status would only time out.
+MODEL_REJECTED = ("Could not load model due to", "No valid model found at")
+
+
+def check_model(path: Path) -> None:
+    """Stop start-up with a clear message unless `path` looks like a model Rasa trained: a gzip-compressed
+    tar archive with Rasa's metadata.json (what Rasa still rejects, e.g. another version, it says itself)."""
+    hint = "run `make train` to train one"
+    if not path.is_file():
+        raise StartupError(f"no trained model at {path}: {hint}")
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            names = ("metadata.json", "./metadata.json", "/metadata.json")
+            member = next((m for m in archive if m.name in names and m.isfile()), None)
+            metadata_file = archive.extractfile(member) if member else None
+            raw = metadata_file.read() if metadata_file else None
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        reason = f"not a gzip-compressed tar archive: {error}"
+        raise StartupError(f"{path} is not a Rasa model ({reason}); {hint}") from error
+    if raw is None:
+        raise StartupError(f"{path} is not a Rasa model (the archive has no metadata.json); {hint}")
+    try:
+        metadata = json.loads(raw)
+    except ValueError as error:
+        raise StartupError(f"{path} is not a Rasa model (its metadata.json is not JSON: {error}); {hint}") from error
+    if not isinstance(metadata, dict) or not metadata.get("rasa_open_source_version"):
+        raise StartupError(f"{path} is not a Rasa model (its metadata.json names no Rasa version); {hint}")
+
+
+def _log_line(path: Path, markers: tuple[str, ...]) -> str | None:
+    """The first line of the log that contains one of `markers`, without its timestamp and logger."""
+    if not markers:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        for marker in markers:
+            if marker in line:
+                return line[line.index(marker) :].strip()
+    return None
 
 
 def rasa_database_url(url: str) -> str:

@@ -43,6 +43,8 @@ class Server:
     database_url: str
     tracker_url: str
     var: Path
+    #: The processes behind it, to stop and start one of them (tests/faults/).
+    assistant: Assistant | None = None
 
     def request(
         self, path: str, body: bytes | None = None, method: str = "POST", content_type: str = "application/json"
@@ -78,10 +80,11 @@ def running_assistant(
     *,
     database_url: str | None = None,
     tracker_url: str | None = None,
+    endpoints: Path | None = None,
 ) -> Iterator[Server]:
     """The action server and the Rasa server on free ports, with a fresh knowledge store (SQLite files
     under `var` unless other databases are given); `extra_env` reaches both (e.g. to switch a
-    messaging channel on)."""
+    messaging channel on); `endpoints` replaces endpoints.yml (e.g. PostgreSQL and Redis stores)."""
     model = PROJECT_ROOT / "models" / "visafaq.tar.gz"
     if not model.exists():
         pytest.fail(f"no trained model at {model}: `make test` trains it first (make train)")
@@ -93,6 +96,7 @@ def running_assistant(
         token=secrets.token_urlsafe(16),
         model=model,
         var=var,
+        endpoints=endpoints,
         extra_env={
             "VISAFAQ_DATABASE_URL": database_url,
             "VISAFAQ_TRACKER_URL": tracker_url,
@@ -103,7 +107,9 @@ def running_assistant(
     assistant = Assistant(settings)
     assistant.start(timeout=240)
     try:
-        yield Server(f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, tracker_url, var)
+        yield Server(
+            f"http://127.0.0.1:{settings.ports.rasa}", settings.token, database_url, tracker_url, var, assistant
+        )
     finally:
         assistant.stop()
 

@@ -10,7 +10,7 @@ import json
 import uuid
 
 import httpx
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.web.conftest import SCREENSHOTS, Stack
 
@@ -364,3 +364,33 @@ def test_an_unreachable_server_is_shown_and_the_widget_recovers(page: Page, stac
     expect(page.locator(".msg.user").last).not_to_contain_text("Not sent yet")
     assert last_bot_text(page) == rest_reply(stack, "what documents do I need for the trainee visa?")
     expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def test_a_503_keeps_the_message_shows_the_server_s_reason_and_sends_it_later(page: Page, stack: Stack) -> None:
+    """What the REST channel answers while the conversation stores are down (channels/outages.py)."""
+    open_widget(page, stack)
+    said = f"Stand-in outage {uuid.uuid4().hex[:8]}: try again shortly."
+
+    def unavailable(route: Route) -> None:
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "1", "Access-Control-Allow-Origin": "*"},
+            content_type="application/json",
+            body=json.dumps({"status": 503, "message": said}),
+        )
+
+    page.route("**/webhooks/rest/webhook", unavailable)
+    question = "what documents do I need for the trainee visa?"
+    ask(page, question)
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text(said)
+    expect(alert).to_contain_text("Your message is kept")
+    expect(page.locator(".msg.user").last).to_contain_text("Not sent yet")
+
+    page.unroute("**/webhooks/rest/webhook", unavailable)
+    page.get_by_role("button", name="Retry now").click()
+    expect(alert).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+    wait_for_reply(page)
+    expect(page.locator(".msg.user").last).not_to_contain_text("Not sent yet")
+    assert last_bot_text(page) == rest_reply(stack, question)

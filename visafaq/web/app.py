@@ -13,6 +13,8 @@ WEB_ORIGINS do that), so this app serves pages and files only and never sees the
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -21,11 +23,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -36,6 +41,12 @@ from visafaq.web.staff import StaffConfig, create_staff_app
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
+#: Seconds /ready waits for each database to answer before calling it unavailable.
+READY_TIMEOUT_SECONDS = 5.0
+#: Seconds a load balancer is asked to wait before asking /ready again when it answered 503.
+RETRY_AFTER_SECONDS = 5
+
+log = logging.getLogger(__name__)
 
 # A host, an IPv4 address or a bracketed IPv6 address, with an optional port: nothing that could end a
 # CSP directive or an HTML attribute.
@@ -73,8 +84,31 @@ def widget_policy(config: WebConfig) -> str:
     return content_security_policy(connect_src=config.rasa_public_url, form_action="'none'")
 
 
-def create_app(config: WebConfig | None = None, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The web app. `extra_routes` are added after ours, e.g. `Mount("/staff", staff_app)`."""
+def _answers(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+async def database_status(name: str, engine: Engine) -> str:
+    """'ok' when the database answers `SELECT 1` within READY_TIMEOUT_SECONDS, else 'unavailable' (and a
+    log line with the reason; the URL's password never appears)."""
+    try:
+        await asyncio.wait_for(run_in_threadpool(_answers, engine), READY_TIMEOUT_SECONDS)
+    except (SQLAlchemyError, TimeoutError) as error:
+        reason = getattr(error, "orig", None) or error or "no answer in time"
+        first_line = (str(reason).strip().splitlines() or [type(error).__name__])[0]
+        log.error("readiness: the %s (%s) is unavailable: %s", name, engine.url.render_as_string(), first_line)
+        return "unavailable"
+    return "ok"
+
+
+def create_app(
+    config: WebConfig | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+    databases: Mapping[str, Engine] | None = None,
+) -> Starlette:
+    """The web app. `extra_routes` are added after ours, e.g. `Mount("/staff", staff_app)`; `databases`
+    are what /ready checks (by name)."""
     config = config or WebConfig.from_env()
     templates = Jinja2Templates(
         env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, auto_reload=False)
@@ -90,6 +124,17 @@ def create_app(config: WebConfig | None = None, extra_routes: Sequence[BaseRoute
     async def health(_request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def ready(_request: Request) -> Response:
+        # Liveness is /health (the process answers); readiness also needs the databases to answer.
+        checks = {name: await database_status(name, engine) for name, engine in (databases or {}).items()}
+        if all(status == "ok" for status in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        return JSONResponse(
+            {"status": "unavailable", "checks": checks},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        )
+
     async def http_error(request: Request, error: Exception) -> Response:
         # Plain text (with nosniff from the middleware): the path is shown as typed, never as markup.
         assert isinstance(error, HTTPException)
@@ -102,6 +147,7 @@ def create_app(config: WebConfig | None = None, extra_routes: Sequence[BaseRoute
     routes: list[BaseRoute] = [
         Route("/", home, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *extra_routes,
     ]
@@ -115,4 +161,8 @@ def create_app(config: WebConfig | None = None, extra_routes: Sequence[BaseRoute
 def create_site() -> Starlette:
     """What `make run` serves: the widget page, and the staff dashboard (behind its login) at /staff."""
     staff = create_staff_app(StaffConfig.from_env())
-    return create_app(extra_routes=[Mount("/staff", app=staff)])
+    board = staff.state.dashboard
+    databases = {"database": board.store}
+    if board.tracker is not board.store:
+        databases["tracker store"] = board.tracker
+    return create_app(extra_routes=[Mount("/staff", app=staff)], databases=databases)

@@ -245,6 +245,14 @@
 
   // --- talking to the Rasa server ---------------------------------------------------------------------
   class Unreachable extends Error {}
+  // 503: the server is up but its stores are not. It says so (as text) and when to try again (Retry-After).
+  class Unavailable extends Unreachable {
+    constructor(said, retryAfterMs) {
+      super(said);
+      this.retryAfterMs = retryAfterMs;
+    }
+  }
+  const MAX_RETRY_AFTER_MS = 60000;
 
   async function post(message) {
     let response;
@@ -258,6 +266,18 @@
       });
     } catch (error) {
       throw new Unreachable(String(error));
+    }
+    if (response.status === 503) {
+      let said = "";
+      try {
+        const body = await response.json();
+        said = typeof body.message === "string" ? body.message.slice(0, 300) : "";
+      } catch (_error) {
+        // not JSON: the general notice
+      }
+      const seconds = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+      const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 0;
+      throw new Unavailable(said, retryAfterMs);
     }
     if (response.status >= 500) throw new Unreachable("HTTP " + response.status);
     if (!response.ok) {
@@ -293,7 +313,7 @@
     } catch (error) {
       if (!(error instanceof Unreachable)) throw error;
       markPending(message, true);
-      setOffline(true);
+      setOffline(true, error instanceof Unavailable ? error : null);
     } finally {
       save();
       setBusy(false);
@@ -309,16 +329,17 @@
   }
 
   // --- unreachable server and retry -------------------------------------------------------------------
-  function setOffline(value) {
+  function setOffline(value, unavailable = null) {
     offline = value;
     offlineBox.hidden = !value;
     if (value) {
       const pending = state.messages.some((m) => m.pending);
+      const headline = unavailable && unavailable.message ? unavailable.message : "Can't reach the assistant right now.";
       offlineText.textContent =
-        "Can't reach the assistant right now. " +
+        headline + " " +
         (pending ? "Your message is kept and will be sent when the connection is back. " : "") +
         "Trying again automatically.";
-      scheduleRetry();
+      scheduleRetry(unavailable ? unavailable.retryAfterMs : 0);
       scrollToEnd(); // the banner takes room from the log: keep the latest message in view
     } else {
       clearTimeout(retryTimer);
@@ -328,9 +349,9 @@
     updateControls();
   }
 
-  function scheduleRetry() {
+  function scheduleRetry(atLeastMs = 0) {
     clearTimeout(retryTimer);
-    const delay = RETRY_DELAYS_MS[Math.min(retryAttempt, RETRY_DELAYS_MS.length - 1)];
+    const delay = Math.max(atLeastMs, RETRY_DELAYS_MS[Math.min(retryAttempt, RETRY_DELAYS_MS.length - 1)]);
     retryAttempt += 1;
     retryTimer = setTimeout(retry, delay);
   }
