@@ -30,6 +30,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from visafaq.ratelimit import LimitConfigError, LimitSettings
+from visafaq.web.limits import RequestLimits
 from visafaq.web.security import SecurityHeadersMiddleware, content_security_policy
 from visafaq.web.staff import StaffConfig, create_staff_app
 
@@ -73,9 +75,16 @@ def widget_policy(config: WebConfig) -> str:
     return content_security_policy(connect_src=config.rasa_public_url, form_action="'none'")
 
 
-def create_app(config: WebConfig | None = None, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The web app. `extra_routes` are added after ours, e.g. `Mount("/staff", staff_app)`."""
+def create_app(
+    config: WebConfig | None = None, extra_routes: Sequence[BaseRoute] = (), limits: LimitSettings | None = None
+) -> Starlette:
+    """The web app. `extra_routes` are added after ours, e.g. `Mount("/staff", staff_app)`. `limits`: body size
+    and POST rate limits (visafaq/web/limits.py), from the environment unless given."""
     config = config or WebConfig.from_env()
+    try:
+        limits = limits or LimitSettings.from_env(os.environ)
+    except LimitConfigError as error:
+        raise ConfigError(str(error)) from error
     templates = Jinja2Templates(
         env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, auto_reload=False)
     )
@@ -107,7 +116,10 @@ def create_app(config: WebConfig | None = None, extra_routes: Sequence[BaseRoute
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware, policy=widget_policy(config))],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, policy=widget_policy(config)),
+            Middleware(RequestLimits, settings=limits),
+        ],
         exception_handlers={HTTPException: http_error},
     )
 
