@@ -2,6 +2,7 @@
 
 `RequestLimits` is pure ASGI middleware around the whole site (the widget page and the staff dashboard):
 
+- headers over 16 KiB in all get 431;
 - a body larger than `max_body_bytes` (VISAFAQ_MAX_BODY_BYTES) gets 413, whether it announces its size
   (Content-Length) or streams it (chunked): the app never reads more than the limit;
 - POSTs (the staff forms: login, claim, note, close, reveal, logout) are counted per client address
@@ -23,6 +24,8 @@ from visafaq.ratelimit import LimitSettings, Rate, RateLimiter, client_address
 
 log = logging.getLogger("visafaq.web.limits")
 
+#: All request headers together, at most (a browser sends a few KiB; Sanic, for the Rasa server, allows 8 KiB).
+MAX_HEADER_BYTES = 16 * 1024
 #: Methods that carry a body people send us (and that change something): counted per address.
 COUNTED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -56,6 +59,11 @@ class RequestLimits:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        header_bytes = sum(len(name) + len(value) for name, value in scope.get("headers", []))
+        if header_bytes > MAX_HEADER_BYTES:
+            # uvicorn's httptools parser sets no limit of its own (nginx's large_client_header_buffers does).
+            await _plain(send, 431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
             return
         headers = Headers(scope=scope)
         limit = self.settings.max_body_bytes

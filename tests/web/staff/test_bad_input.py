@@ -286,3 +286,10 @@ def test_a_streamed_body_over_the_limit_is_cut_off_with_413(site: Site) -> None:
         assert response.status_code == 413
         assert "larger than" in response.text
         assert client.get("/health").text == "ok"
+
+
+def test_headers_over_16_kib_get_431(shared: Shared) -> None:
+    client = TestClient(shared.app, base_url="http://testserver")
+    response = client.get("/", headers={"x-padding": "a" * 17_000})
+    assert response.status_code == 431 and "larger than 16384 bytes" in response.text
+    assert client.get("/", headers={"x-padding": "a" * 8_000}).status_code == 200  # a big but sane header
