@@ -216,3 +216,21 @@ def test_the_client_address_trusts_forwarded_headers_only_from_our_proxies(
     peer: str | None, headers: dict[str, str], proxies: tuple[object, ...], expected: str
 ) -> None:
     assert client_address(peer, headers, PROXIES if proxies else ()) == expected
+
+
+def test_the_module_imports_in_the_rasa_environment() -> None:
+    """channels/rest.py imports it inside the Rasa process (Python 3.10, redis-py 4.6); ruff and mypy check it
+    as Python 3.12 only."""
+    import subprocess
+
+    from visafaq.settings import PROJECT_ROOT
+
+    python = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+    if not python.exists():
+        pytest.fail(f"no Rasa environment at {python}: make setup creates it")
+    check = "import visafaq.ratelimit as r, redis.asyncio; print(r.Rate.parse('20/minute', 'X'))"
+    done = subprocess.run(
+        [str(python), "-c", check], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "20/60s"
