@@ -37,8 +37,10 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_PREFIX = "visafaq:ratelimit:"
 #: How long the limiter keeps to its own counts after Redis failed, before trying Redis again.
 REDIS_RETRY_SECONDS = 5.0
-#: Redis must answer within this (seconds): a limiter must not slow every message down.
-REDIS_TIMEOUT = 0.5
+#: Redis must answer within this (seconds). Generous, because it is wall time in the caller's event loop, which
+#: Rasa's model inference blocks now and then (0.5 s tripped on a loaded machine); a dead Redis refuses the
+#: connection at once, and after a failure Redis is left alone for REDIS_RETRY_SECONDS anyway.
+REDIS_TIMEOUT = 2.0
 #: Keys kept in memory at most; past that the oldest windows are dropped (a flood of new senders cannot
 #: exhaust memory; it only forgets old counts early).
 MAX_MEMORY_KEYS = 100_000
@@ -210,7 +212,7 @@ class RateLimiter:
                         "until it is back",
                         redacted(self.redis_url),
                         type(error).__name__,
-                        error,
+                        error or f"no answer within {REDIS_TIMEOUT:g} s",
                     )
                 self._redis_was_down = True
             else:

@@ -113,11 +113,19 @@ def test_the_action_server_timeout_is_no_longer_rasas_five_minutes(server: Serve
     assert "action server timeout: 30 s" in log
 
 
-@pytest.mark.parametrize("size", [64 * 1024 + 1, 1024 * 1024], ids=["just-over-64-KiB", "1-MiB"])
-def test_sanic_refuses_a_body_over_the_size_the_launcher_set(server: Server, size: int) -> None:
-    """SANIC_REQUEST_MAX_SIZE from the launcher (VISAFAQ_MAX_BODY_BYTES, 64 KiB): Sanic's default is 100 MB."""
-    body = b'{"sender": "limit-size", "message": "' + b"a" * (size - 40) + b'"}'
+@pytest.mark.parametrize(
+    ("size", "says"),
+    [(60_000, "longer than 5000"), (64 * 1024 + 1, "exceeds"), (1024 * 1024, "exceeds")],
+    ids=["under-64-KiB-reaches-the-channel", "just-over-64-KiB", "1-MiB"],
+)
+def test_sanic_refuses_a_body_over_the_size_the_launcher_set(server: Server, size: int, says: str) -> None:
+    """SANIC_REQUEST_MAX_SIZE from the launcher (VISAFAQ_MAX_BODY_BYTES, 64 KiB; Sanic's default is 100 MB):
+    just under it, the channel's own message check answers; over it, Sanic refuses before any handler."""
+    head, tail = b'{"sender": "limit-size", "message": "', b'"}'
+    body = head + b"a" * (size - len(head) - len(tail)) + tail
+    assert len(body) == size
     response = server.request(WEBHOOK, body)
     assert response.status == 413, response.body
+    assert says in response.body
     assert user_events(server, "limit-size") == 0
     assert server.alive()
