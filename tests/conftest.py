@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from visafaq.db.engine import make_engine, normalise_url
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
+#: Redis for the shared rate-limit tests (VISAFAQ_TEST_REDIS_URL); keys carry a prefix of their own per run.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -90,3 +92,26 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+def redis_required() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"} or bool(os.environ.get("VISAFAQ_REQUIRE_REDIS"))
+
+
+def redis_url_or_skip() -> str:
+    """VISAFAQ_TEST_REDIS_URL when Redis answers; else the test fails in CI and is skipped, with the reason,
+    elsewhere."""
+    import redis
+
+    url = os.environ.get("VISAFAQ_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"Redis at {url} unreachable: {error}"
+        if redis_required():
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        client.close()
+    return url

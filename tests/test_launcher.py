@@ -72,3 +72,24 @@ def test_the_action_server_listens_on_loopback_unless_told_otherwise() -> None:
     assert Assistant(Settings.from_env({})).environment()["SANIC_HOST"] == "127.0.0.1"
     deployed = Assistant(Settings.from_env({"ACTIONS_INTERFACE": "10.0.0.5"})).environment()
     assert deployed["SANIC_HOST"] == "10.0.0.5"
+
+
+def test_the_rasa_server_reads_at_most_the_body_size_limit() -> None:
+    """Sanic reads SANIC_REQUEST_MAX_SIZE when Rasa makes its app (tests/e2e/test_limits.py sends more)."""
+    assert Assistant(Settings()).environment()["SANIC_REQUEST_MAX_SIZE"] == "65536"
+    small = Assistant(Settings(extra_env={"VISAFAQ_MAX_BODY_BYTES": "20000"}))
+    assert small.environment()["SANIC_REQUEST_MAX_SIZE"] == "20000"
+
+
+def test_the_web_app_decides_the_client_address_itself() -> None:
+    """uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (its default), trusted or not."""
+    assert "--no-proxy-headers" in Assistant(Settings()).web_command()
+
+
+def test_a_mistyped_limit_stops_the_start_with_the_variable_named(tmp_path: Path) -> None:
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")
+    assistant = Assistant(Settings(model=model, var=tmp_path, extra_env={"VISAFAQ_RATE_LIMIT_SENDER": "lots"}))
+    with pytest.raises(StartupError, match="VISAFAQ_RATE_LIMIT_SENDER"):
+        assistant.start()
+    assert assistant.processes == []  # nothing was started

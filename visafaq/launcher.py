@@ -27,6 +27,7 @@ from types import FrameType
 from sqlalchemy.engine import make_url
 
 from visafaq import channel_config
+from visafaq.ratelimit import DEFAULT_MAX_BODY_BYTES, LimitConfigError, LimitSettings
 from visafaq.settings import PROJECT_ROOT
 
 
@@ -133,7 +134,17 @@ class Assistant:
         env.update(channel_config.rasa_environment(env))
         # Where browsers reach the Rasa server (the widget page names it); differs behind a proxy.
         env.setdefault("VISAFAQ_RASA_PUBLIC_URL", f"http://localhost:{s.ports.rasa}")
+        # The largest request body the Rasa server reads (Sanic's own default is 100 MB); Sanic takes its
+        # settings from SANIC_* variables when the app is made. One knob for both servers: VISAFAQ_MAX_BODY_BYTES.
+        env.setdefault("SANIC_REQUEST_MAX_SIZE", env.get("VISAFAQ_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)))
         return env
+
+    def limits(self) -> LimitSettings:
+        """The rate and size limits the servers will use (README, "Limits"); a StartupError when unusable."""
+        try:
+            return LimitSettings.from_env(self.environment())
+        except LimitConfigError as error:
+            raise StartupError(str(error)) from error
 
     def action_server_command(self) -> list[str]:
         python = self.settings.root / ".venv" / "bin" / "python"
@@ -181,12 +192,16 @@ class Assistant:
             "--port",
             str(self.settings.ports.web),
             "--no-server-header",
+            # The client's address is decided by visafaq.ratelimit.client_address (VISAFAQ_TRUSTED_PROXIES),
+            # not by uvicorn, which otherwise believes X-Forwarded-For from 127.0.0.1.
+            "--no-proxy-headers",
         ]
 
     # --- starting and stopping --------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> None:
         s = self.settings
         check_model(s.model)
+        self.limits()  # a mistyped limit stops here, before anything starts
         s.var.mkdir(parents=True, exist_ok=True)
         self.start_actions(timeout)
         self.write_credentials()

@@ -4,17 +4,19 @@ the Rasa server on free loopback ports, with a fresh SQLite knowledge store and 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import DEFAULT_REDIS_URL
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
 from visafaq.launcher import Assistant, Ports, Settings
@@ -31,6 +33,7 @@ def free_port() -> int:
 class Response:
     status: int
     body: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> object:
         return json.loads(self.body)
@@ -47,16 +50,24 @@ class Server:
     assistant: Assistant | None = None
 
     def request(
-        self, path: str, body: bytes | None = None, method: str = "POST", content_type: str = "application/json"
+        self,
+        path: str,
+        body: bytes | None = None,
+        method: str = "POST",
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         request = urllib.request.Request(
-            f"{self.rasa_url}{path}", data=body, method=method, headers={"Content-Type": content_type}
+            f"{self.rasa_url}{path}",
+            data=body,
+            method=method,
+            headers={"Content-Type": content_type, **(headers or {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return Response(response.status, response.read().decode("utf-8"))
+                return Response(response.status, response.read().decode("utf-8"), dict(response.headers))
         except urllib.error.HTTPError as error:
-            return Response(error.code, error.read().decode("utf-8", errors="replace"))
+            return Response(error.code, error.read().decode("utf-8", errors="replace"), dict(error.headers))
 
     def say(self, sender: str, message: str) -> list[dict[str, object]]:
         response = self.request("/webhooks/rest/webhook", json.dumps({"sender": sender, "message": message}).encode())
@@ -96,7 +107,7 @@ def running_assistant(
         token=secrets.token_urlsafe(16),
         model=model,
         var=var,
-        endpoints=endpoints,
+        endpoints=endpoints or "endpoints.yml",
         extra_env={
             "VISAFAQ_DATABASE_URL": database_url,
             "VISAFAQ_TRACKER_URL": tracker_url,
@@ -114,8 +125,23 @@ def running_assistant(
         assistant.stop()
 
 
+#: The shared server's limits (tests/e2e/test_limits.py exceeds them). The per-sender window is short so a
+#: test can wait for it to end; every other test uses a sender of its own and stays well under 20 per 5 s.
+#: The address limit is high because every test here comes from 127.0.0.1; the rate-limit tests use
+#: addresses of their own through X-Forwarded-For, which the server trusts from 127.0.0.1 only.
+E2E_LIMITS = {
+    "VISAFAQ_RATE_LIMIT_SENDER": "20/5s",
+    "VISAFAQ_RATE_LIMIT_ADDRESS": "600/minute",
+    "VISAFAQ_TRUSTED_PROXIES": "127.0.0.1",
+    "VISAFAQ_RATE_LIMIT_PREFIX": f"visafaq-test:{secrets.token_hex(6)}:",
+    # Shared through Redis, as replicas would; when Redis is down the server counts on its own (fail-open),
+    # and the Redis test itself fails under CI=true (tests/e2e/test_limits.py).
+    "VISAFAQ_RATE_LIMIT_REDIS_URL": os.environ.get("VISAFAQ_TEST_REDIS_URL", DEFAULT_REDIS_URL),
+}
+
+
 # Package scope: stopped when these tests end, so other packages' servers never run beside them.
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_assistant(tmp_path_factory.mktemp("e2e-var")) as running:
+    with running_assistant(tmp_path_factory.mktemp("e2e-var"), E2E_LIMITS) as running:
         yield running

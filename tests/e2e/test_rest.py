@@ -84,7 +84,7 @@ def test_odd_messages_get_a_sensible_reply(server: Server, message: str) -> None
         (b'{"sender": "x", "message": ""}', 400, "empty"),
         (b'{"sender": "x", "message": "   "}', 400, "empty"),
         (json.dumps({"sender": "x", "message": "a" * 10_000}).encode(), 413, "longer than"),
-        (json.dumps({"sender": "x" * 100_000, "message": "hi"}).encode(), 400, "'sender'"),
+        (json.dumps({"sender": "x" * 300, "message": "hi"}).encode(), 400, "'sender'"),
         (b'{"sender": 7, "message": "hi"}', 400, "'sender'"),
     ],
 )

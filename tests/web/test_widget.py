@@ -394,3 +394,26 @@ def test_a_503_keeps_the_message_shows_the_server_s_reason_and_sends_it_later(pa
     wait_for_reply(page)
     expect(page.locator(".msg.user").last).not_to_contain_text("Not sent yet")
     assert last_bot_text(page) == rest_reply(stack, question)
+
+
+def test_a_rate_limited_message_is_kept_in_the_box_with_the_wait_shown(page: Page, stack: Stack) -> None:
+    """The real server's per-sender limit (20 a minute by default): this conversation's allowance is spent
+    over REST, then the widget's next message gets the 429."""
+    open_widget(page, stack)
+    ask(page, "hello")
+    sender = stored_sender(page)
+    for _ in range(19):  # malformed, so the model is not bothered; they count all the same
+        response = httpx.post(
+            f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": ""}, timeout=30
+        )
+        assert response.status_code in {400, 429}
+    question = "what documents do I need for the trainee visa?"
+    ask(page, question)
+    expect(page.locator(".msg.note").last).to_contain_text("wait")
+    expect(page.locator(".msg.note").last).to_contain_text("back in the box")
+    expect(page.get_by_label("Your question")).to_have_value(question)  # nothing to type again
+    expect(page.locator(".msg.user .text", has_text=question)).to_have_count(0)  # not shown as sent
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()  # until the wait is over
+    expect(page.get_by_role("alert")).to_be_hidden()  # too fast is not unreachable
+    page.reload()  # the stored conversation does not hold the unsent message either
+    expect(page.locator(".msg.user .text", has_text=question)).to_have_count(0)

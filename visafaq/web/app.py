@@ -35,6 +35,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from visafaq.ratelimit import LimitConfigError, LimitSettings
+from visafaq.web.limits import RequestLimits
 from visafaq.web.security import SecurityHeadersMiddleware, content_security_policy
 from visafaq.web.staff import StaffConfig, create_staff_app
 
@@ -106,10 +108,16 @@ def create_app(
     config: WebConfig | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     databases: Mapping[str, Engine] | None = None,
+    limits: LimitSettings | None = None,
 ) -> Starlette:
     """The web app. `extra_routes` are added after ours, e.g. `Mount("/staff", staff_app)`; `databases`
-    are what /ready checks (by name)."""
+    are what /ready checks (by name); `limits`: body size and POST rate limits (visafaq/web/limits.py),
+    from the environment unless given."""
     config = config or WebConfig.from_env()
+    try:
+        limits = limits or LimitSettings.from_env(os.environ)
+    except LimitConfigError as error:
+        raise ConfigError(str(error)) from error
     templates = Jinja2Templates(
         env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, auto_reload=False)
     )
@@ -153,7 +161,10 @@ def create_app(
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware, policy=widget_policy(config))],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, policy=widget_policy(config)),
+            Middleware(RequestLimits, settings=limits),
+        ],
         exception_handlers={HTTPException: http_error},
     )
 

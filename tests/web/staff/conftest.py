@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,13 @@ def mounted(config: StaffConfig) -> Starlette:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
+    with make_site(tmp_path) as made:
+        yield made
+
+
+@contextmanager
+def make_site(tmp_path: Path) -> Iterator[Site]:
+    """The site's databases under `tmp_path`: one staff user, two conversations, one open hand-off."""
     config = StaffConfig(
         database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}",
         tracker_url=f"sqlite:///{tmp_path / 'tracker.sqlite3'}",

@@ -39,6 +39,7 @@
   let offline = false;
   let retryTimer = null;
   let retryAttempt = 0;
+  let coolingUntil = 0; // after a 429: no sending before this time (ms since the epoch)
 
   function newSender() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
@@ -200,7 +201,9 @@
   /** Buttons belong to the assistant's latest turn only: older ones would answer questions no longer asked. */
   function renderQuickReplies() {
     const buttons = [];
-    for (let i = state.messages.length - 1; i >= 0 && state.messages[i].from === "bot"; i--) {
+    let last = state.messages.length - 1;
+    while (last >= 0 && state.messages[last].from === "note") last--; // a note does not end the turn
+    for (let i = last; i >= 0 && state.messages[i].from === "bot"; i--) {
       buttons.unshift(...(state.messages[i].buttons || []));
     }
     quick.replaceChildren();
@@ -236,8 +239,12 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  function cooling() {
+    return Date.now() < coolingUntil;
+  }
+
   function updateControls() {
-    const blocked = busy || offline;
+    const blocked = busy || offline || cooling();
     sendButton.disabled = blocked;
     staffButton.disabled = blocked;
     for (const button of quick.querySelectorAll("button")) button.disabled = blocked;
@@ -280,6 +287,20 @@
       throw new Unavailable(said, retryAfterMs);
     }
     if (response.status >= 500) throw new Unreachable("HTTP " + response.status);
+    if (response.status === 429) {
+      // Too many messages: the body says how long to wait (another origin cannot read Retry-After).
+      let wait = Number(response.headers.get("Retry-After")) || 10;
+      let reason = "";
+      try {
+        const body = await response.json();
+        if (Number.isFinite(body.retry_after) && body.retry_after > 0) wait = body.retry_after;
+        reason = typeof body.message === "string" ? body.message : "";
+      } catch (_error) {
+        // not JSON: the default wait and wording
+      }
+      wait = Math.min(Math.ceil(wait), 3600);
+      return { limited: wait, reason: reason || "Too many messages: please wait " + wait + " s and send again." };
+    }
     if (!response.ok) {
       // A 4xx from the REST channel says what was wrong with the message; show it, as text.
       let reason = "";
@@ -300,7 +321,9 @@
     try {
       const result = await post(message.payload || message.text);
       markPending(message, false);
-      if (result.rejected) {
+      if (result.limited) {
+        holdBack(message, result.limited, result.reason);
+      } else if (result.rejected) {
         append({ from: "note", text: "Not sent: " + result.rejected });
       } else {
         for (const reply of result.replies) {
@@ -320,8 +343,23 @@
     }
   }
 
+  /** A message the server would not take yet (429): out of the log again, its text back in the box (or its
+   * buttons back, for a button), and no sending until the wait is over. Nothing of it is lost. */
+  function holdBack(message, seconds, reason) {
+    const index = state.messages.indexOf(message);
+    if (index >= 0) state.messages.splice(index, 1);
+    const node = nodes.get(message);
+    if (node) node.remove();
+    const typed = !message.payload || message.payload.trim() === message.text; // not a button's payload
+    if (typed && !input.value.trim()) input.value = message.payload || message.text;
+    append({ from: "note", text: reason + (typed ? " Your message is back in the box." : "") });
+    coolingUntil = Date.now() + seconds * 1000;
+    setTimeout(updateControls, seconds * 1000 + 50);
+    renderQuickReplies();
+  }
+
   function send(payload, shownAs) {
-    if (busy || offline) return;
+    if (busy || offline || cooling()) return;
     const text = (shownAs || payload).trim();
     if (!text) return;
     deliver(append({ from: "user", text, payload }));
@@ -408,7 +446,7 @@
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (busy || offline || !input.value.trim()) return;
+    if (busy || offline || cooling() || !input.value.trim()) return;
     const text = input.value;
     input.value = "";
     send(text);
