@@ -31,17 +31,18 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from redis import RedisError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import common
 import latency
-from visafaq.cluster import Cluster, ClusterSettings, RedisTarget, free_port, redis_command
+from visafaq.cluster import Cluster, ClusterSettings, RedisTarget, free_port
 from visafaq.db.engine import make_engine, normalise_url
 from visafaq.settings import PROJECT_ROOT
 
@@ -238,11 +239,8 @@ def measure(replicas: int, args: argparse.Namespace, texts: list[str]) -> dict[s
             return result
         finally:
             cluster.stop()
-            try:
-                for key in redis_command(redis, "KEYS", f"{redis.key_prefix}:*") or []:  # type: ignore[union-attr]
-                    redis_command(redis, "DEL", key.decode())
-            except OSError:
-                pass
+            with suppress(RedisError):
+                redis.delete_keys()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

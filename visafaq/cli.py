@@ -88,6 +88,17 @@ def _run_cluster(args: argparse.Namespace) -> int:
         return 2
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from visafaq.launcher import StartupError, serve
+
+    try:
+        serve(args.process)
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0  # not reached: serve() replaces this process
+
+
 def _assistant_export(args: argparse.Namespace) -> int:
     from visafaq import rasa_export
 
@@ -135,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cluster.add_argument("--replicas", type=int, default=2, help="Rasa servers, each with its action server")
     cluster.set_defaults(handler=_run_cluster)
+
+    served = commands.add_parser(
+        "serve", help="run one server in the foreground, configured from the environment (for systemd etc.)"
+    )
+    served.add_argument("process", choices=["actions", "rasa", "web"])
+    served.set_defaults(handler=_serve)
 
     assistant = commands.add_parser("assistant", help="the Rasa assistant's generated files")
     export = assistant.add_subparsers(dest="assistant_command", required=True).add_parser(

@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
+import redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -50,7 +50,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-# --- Redis, by its wire protocol (two commands: not worth a client library in our environment) --------
+# --- Redis ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RedisTarget:
     host: str
@@ -87,58 +87,33 @@ class RedisTarget:
             "REDIS_KEY_PREFIX": self.key_prefix,
         }
 
+    def url(self) -> str:
+        """The whole URL, password included: for the processes' environment, never for a log line."""
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
+    def client(self, timeout: float = 3.0) -> redis.Redis:
+        return redis.Redis(
+            host=self.host,
+            port=self.port,
+            db=self.db,
+            password=self.password or None,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+
+    def delete_keys(self) -> int:
+        """Delete every key under this target's prefix (the lock store's, the limits', the channels')."""
+        client = self.client()
+        try:
+            keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+            deleted: int = client.delete(*keys) if keys else 0  # type: ignore[assignment]
+            return deleted
+        finally:
+            client.close()
+
     def __str__(self) -> str:  # never the password
         return f"redis://{self.host}:{self.port}/{self.db}"
-
-
-RespValue = str | int | bytes | list["RespValue"] | None
-
-
-class RedisError(RuntimeError):
-    pass
-
-
-class _Readable(Protocol):
-    def readline(self, size: int | None = -1, /) -> bytes: ...
-    def read(self, size: int | None = -1, /) -> bytes: ...
-
-
-def redis_command(target: RedisTarget, *args: str, timeout: float = 3.0) -> RespValue:
-    """One command on a fresh connection (after AUTH and SELECT); raises OSError when unreachable."""
-    with socket.create_connection((target.host, target.port), timeout=timeout) as connection:
-        stream = connection.makefile("rwb")
-        commands = [["AUTH", target.password]] if target.password else []
-        commands += [["SELECT", str(target.db)], list(args)]
-        for command in commands:
-            stream.write(f"*{len(command)}\r\n".encode())
-            for arg in command:
-                data = arg.encode()
-                stream.write(b"$%d\r\n%s\r\n" % (len(data), data))
-        stream.flush()
-        replies = [_read_reply(stream) for _ in commands]
-    return replies[-1]
-
-
-def _read_reply(stream: _Readable) -> RespValue:
-    line = stream.readline()
-    if not line:
-        raise OSError("Redis closed the connection")
-    kind, rest = line[:1], line[1:].rstrip(b"\r\n")
-    if kind == b"+":
-        return rest.decode()
-    if kind == b"-":
-        raise RedisError(rest.decode())
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        size = int(rest)
-        if size < 0:
-            return None
-        return stream.read(size + 2)[:-2]
-    if kind == b"*":
-        count = int(rest)
-        return None if count < 0 else [_read_reply(stream) for _ in range(count)]
-    raise OSError(f"not a Redis reply: {line[:40]!r}")
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -215,11 +190,13 @@ def check_dependencies(settings: ClusterSettings) -> None:
             raise StartupError(f"{name}: PostgreSQL at {shown} is unreachable: {reason}") from None
         finally:
             engine.dispose()
+    client = settings.redis.client()
     try:
-        if redis_command(settings.redis, "PING") != "PONG":
-            raise OSError("no PONG")
-    except (OSError, RedisError) as error:
+        client.ping()
+    except redis.RedisError as error:
         raise StartupError(f"VISAFAQ_REDIS_URL: Redis at {settings.redis} is unreachable: {error}") from None
+    finally:
+        client.close()
 
 
 def nginx_binary() -> str:
@@ -265,6 +242,13 @@ class Cluster:
         s = settings
         public_url = os.environ.get("VISAFAQ_RASA_PUBLIC_URL", f"http://localhost:{s.port}")
         self.shared_env = {
+            # Behind nginx on this machine: the client's address is the X-Forwarded-For that nginx sets.
+            "VISAFAQ_TRUSTED_PROXIES": os.environ.get("VISAFAQ_TRUSTED_PROXIES", "127.0.0.1/32"),
+            # One count of each rate limit for all replicas, and one memory of seen Telegram/Slack events.
+            "VISAFAQ_RATE_LIMIT_REDIS_URL": os.environ.get("VISAFAQ_RATE_LIMIT_REDIS_URL", s.redis.url()),
+            "VISAFAQ_RATE_LIMIT_PREFIX": f"{s.redis.key_prefix}:ratelimit:",
+            "VISAFAQ_REDIS_URL": s.redis.url(),
+            "VISAFAQ_REDIS_KEY_PREFIX": s.redis.key_prefix,
             "VISAFAQ_DATABASE_URL": s.database_url,
             "VISAFAQ_TRACKER_URL": s.tracker_url,
             "VISAFAQ_RASA_PUBLIC_URL": public_url,

@@ -118,7 +118,6 @@ class Assistant:
         env.setdefault("VISAFAQ_DATABASE_URL", f"sqlite:///{s.var / 'visafaq.sqlite3'}")
         env.update(
             {
-                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{s.ports.actions}/webhook",
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -127,6 +126,8 @@ class Assistant:
         )
         # rasa-sdk has no --interface option; its Sanic server reads SANIC_HOST (Rasa ignores it).
         env["SANIC_HOST"] = s.actions_interface
+        # The action server beside this Rasa server, unless the deployment names another.
+        env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{s.ports.actions}/webhook")
         env.update(s.extra_env)
         # One setting for Rasa's tracker store and for the staff reports that read it.
         env.setdefault("VISAFAQ_TRACKER_URL", f"sqlite:///{s.var / 'tracker.sqlite3'}")
@@ -200,8 +201,8 @@ class Assistant:
     # --- starting and stopping --------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> None:
         s = self.settings
-        check_model(s.model)
         self.limits()  # a mistyped limit stops here, before anything starts
+        check_model(s.model)
         s.var.mkdir(parents=True, exist_ok=True)
         self.start_actions(timeout)
         self.write_credentials()
@@ -450,3 +451,46 @@ def run_forever(settings: Settings) -> int:
     print("\nStopping...", flush=True)
     assistant.stop()
     return 0
+
+
+#: `visafaq serve` runs one of these in the foreground, for a process supervisor (deploy/systemd/).
+SERVED = ("actions", "rasa", "web")
+
+
+def serve_plan(name: str, settings: Settings, env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of one process, as `make run` would start it, for `visafaq serve`.
+    With VISAFAQ_REDIS_URL set, Rasa gets the lock store's variables (deploy/endpoints.production.yml)."""
+    if name not in SERVED:
+        raise StartupError(f"no such process {name!r}: one of {', '.join(SERVED)}")
+    settings.extra_env = {**env, **settings.extra_env}  # `env` is the process's environment in `serve`
+    assistant = Assistant(settings)
+    assistant.limits()
+    environment = assistant.environment()
+    if env.get("VISAFAQ_REDIS_URL"):
+        from visafaq.cluster import DEFAULT_KEY_PREFIX, RedisTarget
+
+        target = RedisTarget.from_url(
+            env["VISAFAQ_REDIS_URL"], env.get("VISAFAQ_REDIS_KEY_PREFIX") or DEFAULT_KEY_PREFIX
+        )
+        environment.update({key: value for key, value in target.environment().items() if key not in env})
+    if name == "actions":
+        return assistant.action_server_command(), environment
+    if name == "web":
+        return assistant.web_command(), environment
+    check_model(settings.model)
+    settings.var.mkdir(parents=True, exist_ok=True)
+    assistant.write_credentials()
+    return assistant.rasa_command(), environment
+
+
+def serve(name: str, env: Mapping[str, str] | None = None) -> None:
+    """Replace this process with one server (the supervisor then sees and signals the server itself)."""
+    env = os.environ if env is None else env
+    settings = Settings.from_env(env)
+    if env.get("VISAFAQ_ENDPOINTS"):
+        settings.endpoints = env["VISAFAQ_ENDPOINTS"]
+    if settings.token_generated and name == "rasa":
+        raise StartupError("RASA_TOKEN is not set: a supervised Rasa server needs a token of its own")
+    command, environment = serve_plan(name, settings, env)
+    os.chdir(settings.root)
+    os.execvpe(command[0], command, environment)

@@ -171,7 +171,8 @@ def test_every_variable_of_the_production_endpoints_is_set_for_each_replica() ->
     wanted = set(re.findall(r"\$\{(\w+)\}", values))
     assert {"TRACKER_STORE_URL", "REDIS_HOST", "REDIS_KEY_PREFIX"} <= wanted
     parsed = yaml.safe_load(endpoints)
-    assert parsed["lock_store"]["type"] == "redis" and parsed["tracker_store"]["type"] == "SQL"
+    assert parsed["lock_store"]["type"] == "stores.locks.RedisLockStore"
+    assert parsed["tracker_store"]["type"] == "stores.trackers.SQLTrackerStore"
     for assistant in Cluster(_settings()).assistants:
         environment = assistant.environment()
         assert wanted <= set(environment), wanted - set(environment)
