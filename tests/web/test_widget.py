@@ -417,3 +417,38 @@ def test_a_rate_limited_message_is_kept_in_the_box_with_the_wait_shown(page: Pag
     expect(page.get_by_role("alert")).to_be_hidden()  # too fast is not unreachable
     page.reload()  # the stored conversation does not hold the unsent message either
     expect(page.locator(".msg.user .text", has_text=question)).to_have_count(0)
+
+
+def test_a_message_whose_reply_was_lost_is_sent_again_and_answered_once(page: Page, stack: Stack) -> None:
+    """The first try reaches the server, which stores the turn, but the reply never arrives (as when a
+    replica dies after storing it): the widget sends the same message again with the same message_id,
+    and the server answers it from what it stored instead of handling it twice."""
+    open_widget(page, stack)
+    question = "how long does the CoE take for the trainee visa?"
+    bodies: list[dict[str, object]] = []
+
+    def lose_the_reply(route: Route) -> None:
+        bodies.append(json.loads(route.request.post_data or "{}"))
+        route.fetch()  # the server handles and stores it
+        route.abort("connectionreset")  # the reply is lost
+
+    page.route("**/webhooks/rest/webhook", lose_the_reply)
+    page.get_by_label("Your question").fill(question)
+    page.get_by_label("Your question").press("Enter")
+    expect(page.get_by_role("alert")).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    page.unroute("**/webhooks/rest/webhook", lose_the_reply)
+
+    with page.expect_request("**/webhooks/rest/webhook") as again:
+        page.get_by_role("button", name="Retry now").click()
+    expect(page.get_by_role("alert")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+    wait_for_reply(page)
+    assert json.loads(again.value.post_data or "{}")["message_id"] == bodies[0]["message_id"]
+    assert last_bot_text(page) == rest_reply(stack, question)
+
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{stored_sender(page)}/tracker",
+        params={"token": stack.assistant.settings.token},
+        timeout=30,
+    ).json()
+    said = [event.get("text") for event in tracker["events"] if event.get("event") == "user"]
+    assert said == [question]  # stored once, though sent twice

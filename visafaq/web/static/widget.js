@@ -33,7 +33,7 @@
   const SPEAKERS = { user: "You", bot: "Assistant", note: "Note" }; // read out before each message
 
   // --- state ------------------------------------------------------------------------------------------
-  // { sender, messages: [{from: "user"|"bot"|"note", text, payload?, buttons?, pending?}], open }
+  // { sender, messages: [{from: "user"|"bot"|"note", text, payload?, buttons?, pending?, id?}], open }
   let state = load();
   let busy = false;
   let offline = false;
@@ -261,13 +261,16 @@
   }
   const MAX_RETRY_AFTER_MS = 60000;
 
-  async function post(message) {
+  // `messageId` stays the same when a message is sent again: if its first try reached the server (a reply
+  // lost on the way back, a replica that died after storing it), the server answers it once, from what it
+  // stored, instead of handling it a second time (channels/rest.py).
+  async function post(message, messageId) {
     let response;
     try {
       response = await fetch(RASA_URL + "/webhooks/rest/webhook", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: state.sender, message }),
+        body: JSON.stringify({ sender: state.sender, message, message_id: messageId }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         credentials: "omit",
       });
@@ -319,7 +322,8 @@
   async function deliver(message) {
     setBusy(true);
     try {
-      const result = await post(message.payload || message.text);
+      if (!message.id) message.id = newSender(); // messages kept from before ids had none
+      const result = await post(message.payload || message.text, message.id);
       markPending(message, false);
       if (result.limited) {
         holdBack(message, result.limited, result.reason);
@@ -362,7 +366,7 @@
     if (busy || offline || cooling()) return;
     const text = (shownAs || payload).trim();
     if (!text) return;
-    deliver(append({ from: "user", text, payload }));
+    deliver(append({ from: "user", text, payload, id: newSender() }));
     input.focus();
   }
 
