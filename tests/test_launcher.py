@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.launcher import Assistant, Ports, Settings, StartupError
+from visafaq.launcher import Assistant, Ports, Settings, StartupError, StopRequest
 
 
 def test_web_origins_default_to_the_widget_page_on_localhost_and_127_0_0_1() -> None:
@@ -93,3 +93,19 @@ def test_a_mistyped_limit_stops_the_start_with_the_variable_named(tmp_path: Path
     with pytest.raises(StartupError, match="VISAFAQ_RATE_LIMIT_SENDER"):
         assistant.start()
     assert assistant.processes == []  # nothing was started
+
+
+def test_ctrl_c_or_a_supervisor_s_stop_asks_the_run_loop_to_stop() -> None:
+    import os
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            stop = StopRequest()
+            assert not stop.requested
+            os.kill(os.getpid(), signum)
+            assert stop.requested
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])

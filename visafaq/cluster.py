@@ -18,14 +18,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
@@ -33,7 +31,7 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from visafaq.launcher import Assistant, Ports, Settings, StartupError, tail
+from visafaq.launcher import Assistant, Ports, Settings, StartupError, StopRequest, tail
 from visafaq.settings import PROJECT_ROOT
 
 ENDPOINTS = "deploy/endpoints.production.yml"
@@ -351,14 +349,7 @@ class Cluster:
 def run_cluster_forever(settings: ClusterSettings) -> int:
     """`make run-cluster`: start everything, print where to talk to it, stop everything on Ctrl-C."""
     cluster = Cluster(settings)
-    stopping = False
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = StopRequest()
     print(
         f"Starting {settings.replicas} Rasa replica(s) with their action servers, the web app and nginx "
         f"(tracker store {make_url(settings.tracker_url).render_as_string(hide_password=True)}, "
@@ -390,7 +381,7 @@ def run_cluster_forever(settings: ClusterSettings) -> int:
     )
     if settings.token_generated:
         print(f"  RASA_TOKEN was not set; the replicas' HTTP API token is: {settings.token}", flush=True)
-    while not stopping:
+    while not stop.requested:
         crashed = cluster.crashed()
         if crashed:
             print(f"error: {crashed}", file=sys.stderr)

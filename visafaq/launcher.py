@@ -405,17 +405,22 @@ def tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
+class StopRequest:
+    """Set by SIGINT or SIGTERM (Ctrl-C, a supervisor's stop): the run loops then stop what they started."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        signal.signal(signal.SIGINT, self._request)
+        signal.signal(signal.SIGTERM, self._request)
+
+    def _request(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+
+
 def run_forever(settings: Settings) -> int:
     """`make run`: start everything, print where to talk to it, stop everything on Ctrl-C."""
     assistant = Assistant(settings)
-    stopping = False
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = StopRequest()
     print("Starting the action server, the Rasa server and the web app (about 20-40 s)...", flush=True)
     try:
         assistant.start()
@@ -438,7 +443,7 @@ def run_forever(settings: Settings) -> int:
     )
     if settings.token_generated:
         print(f"  RASA_TOKEN was not set; this run's token is: {settings.token}", flush=True)
-    while not stopping:
+    while not stop.requested:
         crashed = assistant.crashed()
         if crashed:
             print(
