@@ -207,7 +207,12 @@ class TimedAssistant(Assistant):
         super()._spawn(name, command)
 
     def _wait_ready(
-        self, name: str, url: str, timeout: float, headers: Mapping[str, str] | None = None
+        self,
+        name: str,
+        url: str,
+        timeout: float,
+        headers: Mapping[str, str] | None = None,
+        give_up_on: tuple[str, ...] = (),
     ) -> None:
         process = next(p for p in self.processes if p.name == name)
         deadline = time.monotonic() + timeout
@@ -220,7 +225,7 @@ class TimedAssistant(Assistant):
                     pass
                 time.sleep(0.1)
         self.ready[name] = time.monotonic()
-        super()._wait_ready(name, url, max(1.0, deadline - time.monotonic()), headers)
+        super()._wait_ready(name, url, max(1.0, deadline - time.monotonic()), headers, give_up_on)
 
     def startup_seconds(self) -> dict[str, float]:
         """Seconds from spawn to ready, per server, and from the first spawn to the last ready."""
