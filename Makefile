@@ -64,6 +64,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy visafaq actions tests scripts/sample_clinc.py scripts/check_nlu_results.py
+	$(VENV)/bin/mypy benchmarks
 
 test-python: $(VENV)/.installed browser nginx fault-servers
 	$(VENV)/bin/pytest -q

@@ -269,15 +269,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     common.stop_on_sigterm()
     texts, source = latency.messages(args.questions)
     if args.profile_only:
-        results = json.loads(args.output.read_text(encoding="utf-8"))
+        previous: dict[str, Any] = json.loads(args.output.read_text(encoding="utf-8"))
         args.concurrency = []
         profiled = measure(1, args, texts)["profile"]
-        for setup in results["setups"]:
+        for setup in previous["setups"]:
             if setup["replicas"] == 1:
                 setup["profile"] = profiled | {
                     "run": common.run_info("benchmarks/cluster_bench.py --profile-only")
                 }
-        common.write_json(args.output, results)
+        common.write_json(args.output, previous)
         return 0
     results: dict[str, Any] = {
         "run": common.run_info(" ".join(["benchmarks/cluster_bench.py", *(argv or sys.argv[1:])])),
@@ -291,10 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.merge and args.output.exists():
         kept = json.loads(args.output.read_text(encoding="utf-8"))
-        measured = {setup["replicas"] for setup in results["setups"]}
+        remeasured = {setup["replicas"] for setup in results["setups"]}
         for setup in results["setups"]:
             setup["run"] = results["run"]
-        others = [s for s in kept["setups"] if s["replicas"] not in measured]
+        others = [s for s in kept["setups"] if s["replicas"] not in remeasured]
         kept["setups"] = sorted(others + results["setups"], key=lambda setup: setup["replicas"])
         results = kept
     common.write_json(args.output, results)
@@ -479,7 +479,7 @@ def hundred_times(results: dict[str, Any]) -> list[str]:
     rss = statistics.median(rasa_rss) if rasa_rss else 0.0
     target = 100 * peaks[top]
     replicas = int(-(-target // per_replica)) if per_replica else 0
-    prof = next(
+    prof: dict[str, Any] = next(
         (s["profile"] for s in results["setups"] if (s.get("profile") or {}).get("phases")), {}
     )
     busiest = ", ".join(

@@ -31,7 +31,7 @@ import httpx
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
 from visafaq.launcher import Assistant, Ports, Settings, StartupError
-from visafaq.settings import PROJECT_ROOT
+from visafaq.settings import PROJECT_ROOT as PROJECT_ROOT  # re-exported for the other scripts
 
 BENCH_DIR = PROJECT_ROOT / "benchmarks"
 RESULTS_DIR = BENCH_DIR / "results"

@@ -50,7 +50,7 @@ class Parsed:
     @classmethod
     def of(cls, parsed: dict[str, Any]) -> Parsed:
         ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
-        first = ranking[0] if ranking else {"name": "", "confidence": 0.0}
+        first: dict[str, Any] = ranking[0] if ranking else {"name": "", "confidence": 0.0}
         second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
         return cls(
             str(first["name"]), float(first["confidence"]), float(first["confidence"]) - second
