@@ -64,7 +64,7 @@ bench: $(BENCH_NEEDS)
 bench-tune: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
 	$(BENCH_RUN) $(BENCH_TUNE_TIMEOUT) $(PY) benchmarks/tune_fallback.py
 
-# The spaCy pipeline against the whitespace tokenizer (trains both, NLU only).
+# The spaCy pipeline against the whitespace tokenizer, and without the MiniLM featurizer (trains all three, NLU only).
 bench-pipelines: $(VENV)/.installed $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
 	$(BENCH_RUN) $(BENCH_PIPELINES_TIMEOUT) $(PY) benchmarks/pipelines.py
 

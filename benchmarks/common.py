@@ -184,6 +184,22 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time one process has used, in seconds (0 when it is gone)."""
+    try:
+        # Fields after the command name, which is in parentheses and may hold spaces.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children, summed."""
+    return sum(cpu_seconds(p) for p in descendants(pid))
+
+
 def tree_rss(pid: int) -> dict[str, int]:
     """Resident memory of a process and its children, summed (shared pages count in each)."""
     pids = descendants(pid)

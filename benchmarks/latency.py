@@ -173,6 +173,7 @@ def serve_and_measure(args: argparse.Namespace, texts: list[str]) -> dict[str, A
             asyncio.run(load_run(running.rasa_url, texts, WARMUP_MESSAGES, 1, 5))
             for concurrency in args.concurrency:
                 common.log(f"{args.messages} messages, {concurrency} concurrent conversation(s)")
+                cpu_before = {name: common.tree_cpu_seconds(pid) for name, pid in pids.items()}
                 run = asyncio.run(
                     load_run(
                         running.rasa_url,
@@ -187,6 +188,16 @@ def serve_and_measure(args: argparse.Namespace, texts: list[str]) -> dict[str, A
                     f"p99 {run['latency_ms']['p99']} ms, {run['messages_per_second']} msg/s, "
                     f"{run['errors']} errors"
                 )
+                # CPU time each server spent per answered message: the service demand that bounds
+                # throughput (cores / demand) and so latency under concurrent load.
+                run["cpu_ms_per_message"] = {
+                    name: round(
+                        (common.tree_cpu_seconds(pid) - cpu_before[name]) * 1000 / run["messages"],
+                        2,
+                    )
+                    for name, pid in pids.items()
+                    if run["messages"]
+                }
                 runs.append(run)
             after = memory(pids)
     return {

@@ -391,6 +391,47 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
 
 
 # --- latency -------------------------------------------------------------------------------------
+def cpu_demand_lines(runs: list[dict[str, Any]], run_info: dict[str, Any] | None) -> list[str]:
+    """CPU time per message, and the latency floor it sets under concurrent load (Little's law)."""
+    measured = [run for run in runs if run.get("cpu_ms_per_message")]
+    if not measured:
+        return []
+    cores = int(((run_info or {}).get("machine") or {}).get("nproc") or 2)
+    out = [
+        "CPU time per answered message (user + system, each server with its child processes):",
+        "",
+    ]
+    rows = []
+    for run in measured:
+        demand = run["cpu_ms_per_message"]
+        rows.append(
+            (
+                run["concurrency"],
+                *(demand.get(name, "-") for name in sorted(demand)),
+                round(sum(demand.values()), 2),
+            )
+        )
+    names = sorted(measured[0]["cpu_ms_per_message"])
+    out += table(
+        ["concurrent conversations", *(f"{name} ms" for name in names), "all servers ms"], rows
+    )
+    single = min(measured, key=lambda run: run["concurrency"])
+    total = sum(single["cpu_ms_per_message"].values())
+    if total > 0:
+        ceiling = cores * 1000 / total
+        out += [
+            "",
+            f"With {total:.1f} ms of CPU per message on {cores} cores, the servers can answer "
+            f"at most {ceiling:.1f} messages/s, whatever the concurrency; so N conversations that "
+            f"each wait for their reply wait on average at least N x {total:.1f} / {cores} ms once "
+            f"the cores are busy (Little's law): {10 * total / cores:.0f} ms at 10. A p95 of 150 "
+            f"ms at 10 would need at most {150 * cores / 10:.0f} ms of CPU per message in all, the "
+            "load client's included.",
+        ]
+    out.append("")
+    return out
+
+
 def latency_section(latency: dict[str, Any] | None, summary: dict[str, Any]) -> list[str]:
     out = ["## Latency and throughput (REST)", ""]
     if latency is None or "rest" not in latency:
@@ -451,6 +492,7 @@ def latency_section(latency: dict[str, Any] | None, summary: dict[str, Any]) -> 
             f"throughput {ratios['throughput']}.",
             "",
         ]
+    out += cpu_demand_lines(latency["rest"], latency.get("run"))
     out += ["![Latency percentiles per concurrency](results/latency.png)", ""]
     summary["latency"] = {
         str(run["concurrency"]): {

@@ -46,9 +46,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        # word_vectors: also give one vector per token (DIET's sequence features); off, only the
-        # sentence embedding is added, which trains faster (benchmarks/RESULTS.md compares them).
-        return {**DenseFeaturizer.get_default_config(), "word_vectors": True}
+        return {**DenseFeaturizer.get_default_config()}
 
     def __init__(self, config: dict[str, Any], name: str, encoder: MiniLMEncoder | None = None) -> None:
         super().__init__(name, config)
@@ -88,7 +86,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             return
         word_vectors, sentence = self.encoder.embed_words([token.text for token in tokens])
         self.add_features_to_message(
-            sequence=word_vectors if self._config["word_vectors"] else None,
+            sequence=word_vectors,
             sentence=np.expand_dims(sentence, 0),
             attribute=attribute,
             message=message,
