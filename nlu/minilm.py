@@ -56,9 +56,6 @@ def _check_weights(weights: Path) -> None:
         raise MiniLMUnavailableError(f"{weights} is not the published {MODEL_NAME} (sha256 {digest.hexdigest()})")
 
 
-Dense = tuple[np.ndarray, np.ndarray]  # (weights as (in, out), bias)
-
-
 class MiniLMEncoder:
     """Token and sentence embeddings of all-MiniLM-L6-v2 for one text at a time."""
 

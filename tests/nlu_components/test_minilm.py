@@ -6,6 +6,7 @@ vectors were computed by sentence-transformers itself (benchmarks/embed.py in .v
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ print(json.dumps(out))
 
 def cosine(a: list[float], b: list[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
+    norm = math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
     return dot / norm
 
 
