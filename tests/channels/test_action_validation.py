@@ -3,12 +3,7 @@ exactly what Rasa's own check does. Runs in the Rasa environment, where the modu
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-from visafaq.settings import PROJECT_ROOT
-
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import run_in_rasa_env
 
 # Imports channels.rest (which installs the check), then runs Rasa's check and ours on each response.
 SCRIPT = """
@@ -48,17 +43,7 @@ RESPONSES = [
 
 
 def test_our_check_agrees_with_rasas_on_good_and_bad_responses() -> None:
-    completed = subprocess.run(
-        [str(RASA_PYTHON), "-c", SCRIPT],
-        input=json.dumps(RESPONSES),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=180,
-        env={"PYTHONPATH": str(PROJECT_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report = run_in_rasa_env(SCRIPT, RESPONSES, timeout=180)
     assert report["installed"] is True
     verdicts = report["results"]
     assert [rasa for rasa, _ in verdicts][:3] == ["ok", "ok", "ok"]

@@ -7,28 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 from pathlib import Path
-from typing import Any
 
-from visafaq.settings import PROJECT_ROOT
+from tests.rasa_env import run_in_rasa_env
 
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 REFERENCE = Path(__file__).with_name("minilm_reference.json")
-
-
-def run_in_rasa_env(script: str, payload: Any) -> Any:
-    completed = subprocess.run(
-        [str(RASA_PYTHON), "-c", script],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=300,
-        env={"PYTHONPATH": str(PROJECT_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 EMBED = """
