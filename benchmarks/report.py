@@ -309,10 +309,10 @@ def pipelines_section(pipelines: dict[str, Any] | None, summary: dict[str, Any])
         command_line(pipelines.get("run")),
         "",
         f"Each trained NLU-only on `data/` and evaluated with `rasa test nlu` on "
-        f"`{pipelines['held_out']}` (held out, never trained on). `spacy` is config.yml as shipped "
-        "(with the MiniLM sentence embeddings, nlu/minilm_featurizer.py); `whitespace` is the same "
-        "with `WhitespaceTokenizer` in place of the spaCy parts; `spacy_without_minilm` is "
-        "config.yml without the MiniLMFeaturizer.",
+        f"`{pipelines['held_out']}` (held out, never trained on). `spacy` is config.yml as it was "
+        "at the commit above; `whitespace` is the same with `WhitespaceTokenizer` in place of the "
+        "spaCy parts; `spacy_without_minilm`, when run, is that config.yml without the components "
+        "that use MiniLM.",
         "",
     ]
     rows = [
@@ -357,34 +357,94 @@ def pipelines_section(pipelines: dict[str, Any] | None, summary: dict[str, Any])
     return out
 
 
+def _setting(row: dict[str, Any]) -> str:
+    rule = (
+        f"min_similarity {row['min_similarity']:.2f}, "
+        f"out_of_scope_margin {row['out_of_scope_margin']:.2f}"
+        if row.get("min_similarity") is not None
+        else "no nearest-example rule"
+    )
+    return (
+        f"threshold {row['threshold']:.2f}, "
+        f"ambiguity_threshold {row['ambiguity_threshold']:.2f}, {rule}"
+    )
+
+
 def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> list[str]:
-    out = ["## Fallback thresholds (tuning data only)", ""]
+    out = ["## Out-of-scope settings (tuning data only)", ""]
     if not tuning:
         return [*out, "Not run: no benchmarks/results/tuning.json (`make bench-tune`).", ""]
     chosen = tuning["chosen"]
+    without = tuning.get("best_without_nearest_example")
     out += [
         command_line(tuning.get("run")),
         "",
         f"{tuning['in_scope']['count']} in-scope questions of `{tuning['in_scope']['file']}` and "
         f"{tuning['clinc']['count']} CLINC150 queries of its tuning splits "
-        f"({', '.join(tuning['clinc']['splits'])}), parsed once; the thresholds replayed on the "
-        "ranking below the fallback. Chosen: the pair with the best balanced accuracy (mean of "
-        "the two shares), since past it each point of out-of-scope detection costs more than a "
-        f"point of right answers. At that pair the CLINC goal of {pct(tuning['goal'])} is "
-        f"{'met' if tuning['goal_met'] else 'not met'}.",
+        f"({', '.join(tuning['clinc']['splits'])}), parsed once; the FallbackClassifier's "
+        "thresholds replayed on the ranking below the fallback, and the nearest-example rule's on "
+        "the similarities it reports. Chosen: the settings with the best in-scope kept minus "
+        "in-scope answered on the wrong topic plus CLINC declined: a confident wrong answer costs "
+        "as much as a right one gains (balanced accuracy alone would drop the fallback threshold "
+        "to 0.2 and double the wrong answers). "
+        f"With them the CLINC goal of {pct(tuning['goal'])} is "
+        f"{'met' if tuning['goal_met'] else 'not met'} on the tuning splits.",
         "",
     ]
+    best_rows = [
+        ("chosen", chosen),
+        *([("best without the nearest-example rule", without)] if without else []),
+    ]
+    out += table(
+        ["", "settings", "in scope kept", "in scope wrong", "CLINC out of scope"],
+        [
+            (
+                label,
+                _setting(r),
+                pct(r["in_scope_kept"]),
+                pct(r.get("in_scope_wrong")),
+                pct(r["clinc_out_of_scope"]),
+            )
+            for label, r in best_rows
+        ],
+    )
+    out += ["", "The FallbackClassifier threshold, the other settings as chosen:", ""]
+
+    def same_except(row: dict[str, Any], *keys: str) -> bool:
+        fixed = ("threshold", "ambiguity_threshold", "min_similarity", "out_of_scope_margin")
+        return all(row.get(k) == chosen.get(k) for k in fixed if k not in keys)
+
     rows = [
         (
-            f"**{r['threshold']:.2f}**" if r is chosen or r == chosen else f"{r['threshold']:.2f}",
-            f"{r['ambiguity_threshold']:.2f}",
+            f"**{r['threshold']:.2f}**" if r == chosen else f"{r['threshold']:.2f}",
             pct(r["in_scope_kept"]),
+            pct(r.get("in_scope_wrong")),
             pct(r["clinc_out_of_scope"]),
         )
         for r in tuning["table"]
-        if r["ambiguity_threshold"] == chosen["ambiguity_threshold"]
+        if same_except(r, "threshold")
     ]
-    out += table(["threshold", "ambiguity", "in scope kept", "CLINC out of scope"], rows)
+    out += table(["threshold", "in scope kept", "in scope wrong", "CLINC out of scope"], rows)
+    if chosen.get("min_similarity") is not None:
+        out += [
+            "",
+            "The nearest-example rule's minimum similarity, the other settings as chosen:",
+            "",
+        ]
+        rule_rows = [
+            (
+                "off" if r["min_similarity"] is None else f"{r['min_similarity']:.2f}",
+                pct(r["in_scope_kept"]),
+                pct(r.get("in_scope_wrong")),
+                pct(r["clinc_out_of_scope"]),
+            )
+            for r in tuning["table"]
+            if same_except(r, "min_similarity", "out_of_scope_margin")
+            and r.get("out_of_scope_margin") in (None, chosen["out_of_scope_margin"])
+        ]
+        out += table(
+            ["min_similarity", "in scope kept", "in scope wrong", "CLINC out of scope"], rule_rows
+        )
     out.append("")
     summary["fallback_tuning"] = chosen
     return out

@@ -28,13 +28,11 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_END,
     ENTITY_ATTRIBUTE_START,
     ENTITY_ATTRIBUTE_TYPE,
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+
+from nlu.decision import decide
 
 INTENT_KEY = "intent"
 ENTITIES_KEY = "entities"
@@ -72,12 +70,7 @@ class ProgrammeFollowUpClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             if self.is_follow_up(message):
-                decided = {INTENT_NAME_KEY: self.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-                ranking = [
-                    item for item in message.get(INTENT_RANKING_KEY) or [] if item.get(INTENT_NAME_KEY) != self.intent
-                ]
-                message.set(INTENT, decided, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+                decide(message, self.intent, 1.0, keep_ranking=False)
         return messages
 
     def is_follow_up(self, message: Message) -> bool:

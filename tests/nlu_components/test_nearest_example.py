@@ -1,0 +1,112 @@
+"""The nearest-example out-of-scope rule (nlu/nearest_example.py): trained on a few examples, saved
+and loaded through Rasa's model storage, then asked about messages near and far from them. Runs in
+the Rasa environment with the real MiniLM encoder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.rasa_env import run_in_rasa_env
+
+SCRIPT = """
+import json, sys, tempfile
+from pathlib import Path
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from nlu.nearest_example import NearestExampleOutOfScopeClassifier as Rule
+
+job = json.loads(sys.stdin.read())
+tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+examples = [Message.build(text=text, intent=intent) for text, intent in job["train"]]
+training = TrainingData(examples)
+tokenizer.process_training_data(training)
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+resource = Resource("nearest")
+context = ExecutionContext(GraphSchema({}), "test")
+config = {**Rule.get_default_config(), **job["config"]}
+Rule.create(config, storage, resource, context).train(training)
+rule = Rule.load(config, storage, resource, context)  # what the server does: from the stored model
+
+out = []
+for case in job["cases"]:
+    message = Message.build(text=case["text"])
+    tokenizer.process_training_data(TrainingData([message]))
+    message.set("entities", case.get("entities", []))
+    message.set("intent", {"name": "ask_processing_time", "confidence": 0.9})
+    message.set("intent_ranking", [{"name": "ask_processing_time", "confidence": 0.9},
+                                   {"name": "out_of_scope", "confidence": 0.05}])
+    rule.process([message])
+    out.append({"intent": message.get("intent")["name"],
+                "ranking": [i["name"] for i in message.get("intent_ranking")],
+                "nearest": message.get("nearest_example")})
+errors = []
+for bad in ({"min_similarity": "high"}, {"out_of_scope_margin": None}):
+    try:
+        Rule({**Rule.get_default_config(), **bad}, storage, resource)
+    except ValueError as error:
+        errors.append(str(error))
+print(json.dumps({"cases": out, "errors": errors}))
+"""
+
+TRAIN = [
+    ("how long does the certificate of eligibility take", "ask_processing_time"),
+    ("how many months until immigration approves my visa", "ask_processing_time"),
+    ("what documents do i need for the trainee visa", "ask_documents"),
+    ("can my wife and children come with me to japan", "ask_family"),
+    ("what is my credit card limit", "out_of_scope"),
+    ("play some music for me", "out_of_scope"),
+    ("what is the weather like tomorrow", "out_of_scope"),
+]
+
+
+def run(cases: list[dict[str, Any]], config: dict[str, Any] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = run_in_rasa_env(SCRIPT, {"train": TRAIN, "config": config or {}, "cases": cases})
+    return result
+
+
+def test_messages_near_our_examples_keep_their_intent_and_others_are_out_of_scope() -> None:
+    cases: list[dict[str, Any]] = [
+        {"text": "how long does it take to get the certificate of eligibility"},
+        {"text": "can my children join me in japan"},
+        {"text": "how high is the limit on my credit card"},
+        {"text": "recommend a good pizza place near the station"},
+        # Named a programme: ours, whatever it resembles.
+        {"text": "recommend a pizza place for SSW", "entities": [{"entity": "PROGRAMME", "start": 27, "end": 30}]},
+        # A button's intent payload is not a question to compare.
+        {"text": "/affirm"},
+    ]
+    result = run(cases)
+    intents = [case["intent"] for case in result["cases"]]
+    assert intents == [
+        "ask_processing_time",
+        "ask_processing_time",
+        "out_of_scope",
+        "out_of_scope",
+        "ask_processing_time",
+        "ask_processing_time",
+    ]
+    near, _family, credit, _pizza, named, payload = result["cases"]
+    assert near["nearest"]["in_scope"] > 0.8 and not near["nearest"]["decided"]
+    # Nearer to the credit-card example than to any of ours: out of scope, DIET's ranking kept below.
+    assert credit["nearest"]["out_of_scope"] > credit["nearest"]["in_scope"]
+    assert credit["ranking"] == ["out_of_scope", "ask_processing_time", "out_of_scope"]
+    assert credit["nearest"]["decided"] is True
+    assert named["nearest"]["exempt"] is True and named["nearest"]["decided"] is False
+    assert payload["nearest"] is None
+
+
+def test_the_minimum_similarity_is_the_config_s() -> None:
+    # At 0.99 nothing but an exact example is near enough.
+    result = run([{"text": "can my children join me in japan"}], {"min_similarity": 0.99})
+    assert result["cases"][0]["intent"] == "out_of_scope"
+
+
+def test_settings_that_are_not_numbers_are_refused_with_their_name() -> None:
+    errors = run([])["errors"]
+    assert len(errors) == 2
+    assert "`min_similarity` must be a number, got 'high'" in errors[0]
+    assert "`out_of_scope_margin` must be a number, got None" in errors[1]
