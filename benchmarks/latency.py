@@ -12,9 +12,8 @@ training time.
   Reported: p50/p95/p99 and mean latency, messages per second (messages / wall time), errors.
 - Memory: VmRSS from /proc/<pid>/status of each server and its children, when idle after start-up
   and after the load runs.
-- Training: seconds from models/train-seconds.txt (written by the Makefile) when present; otherwise
-  `rasa train --force` once, with the Makefile's command, into a temporary directory with a cold
-  training cache (RASA_CACHE_DIRECTORY), and its peak resident memory.
+- Training: `rasa train --force` once, with the Makefile's command, into a temporary directory with
+  a cold training cache (RASA_CACHE_DIRECTORY), and its peak resident memory.
 
 Every loop is bounded in count and in time. The client shares the machine's 2 cores with the
 servers, as a co-located proxy would.
@@ -61,7 +60,6 @@ REQUEST_TIMEOUT = 60.0
 #: Upper bound on one load run, whatever --messages says.
 RUN_DEADLINE = 15 * 60.0
 TRAIN_TIMEOUT = 45 * 60.0
-TRAIN_SECONDS_FILE = PROJECT_ROOT / "models" / "train-seconds.txt"
 RASA_ENV = {
     "RASA_TELEMETRY_ENABLED": "false",
     "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -233,14 +231,8 @@ def train_command(out: Path) -> list[str]:
 
 
 def training(args: argparse.Namespace) -> dict[str, Any]:
-    if TRAIN_SECONDS_FILE.exists():
-        text = TRAIN_SECONDS_FILE.read_text(encoding="utf-8").strip()
-        try:
-            return {"seconds": round(float(text), 1), "source": str(TRAIN_SECONDS_FILE.name)}
-        except ValueError:
-            common.log(f"{TRAIN_SECONDS_FILE} holds {text!r}, not seconds: measuring instead")
     if args.skip_train:
-        return {"not_run": "--skip-train and no models/train-seconds.txt"}
+        return {"not_run": "--skip-train"}
     with tempfile.TemporaryDirectory(prefix="visafaq-bench-train-") as tmp:
         out = Path(tmp) / "models"
         command = train_command(out)
