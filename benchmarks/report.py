@@ -364,9 +364,14 @@ def _setting(row: dict[str, Any]) -> str:
         if row.get("min_similarity") is not None
         else "no nearest-example rule"
     )
+    vote = (
+        f"vote_below {row['vote_below']:.2f}, vote_share {row['vote_share']:.2f}"
+        if row.get("vote_below") is not None
+        else "no vote"
+    )
     return (
         f"threshold {row['threshold']:.2f}, "
-        f"ambiguity_threshold {row['ambiguity_threshold']:.2f}, {rule}"
+        f"ambiguity_threshold {row['ambiguity_threshold']:.2f}, {rule}, {vote}"
     )
 
 
@@ -376,24 +381,26 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
         return [*out, "Not run: no benchmarks/results/tuning.json (`make bench-tune`).", ""]
     chosen = tuning["chosen"]
     without = tuning.get("best_without_nearest_example")
+    without_vote = tuning.get("best_without_vote")
     out += [
         command_line(tuning.get("run")),
         "",
         f"{tuning['in_scope']['count']} in-scope questions of `{tuning['in_scope']['file']}` and "
         f"{tuning['clinc']['count']} CLINC150 queries of its tuning splits "
         f"({', '.join(tuning['clinc']['splits'])}), parsed once; the FallbackClassifier's "
-        "thresholds replayed on the ranking below the fallback, and the nearest-example rule's on "
-        "the similarities it reports. Chosen: the settings with the best in-scope kept minus "
-        "in-scope answered on the wrong topic plus CLINC declined: a confident wrong answer costs "
-        "as much as a right one gains (balanced accuracy alone would drop the fallback threshold "
-        "to 0.2 and double the wrong answers). "
+        "thresholds replayed on the ranking below the fallback, and the nearest-example "
+        "component's on the similarities and the vote it reports. Chosen: the settings with the "
+        "best in-scope kept minus in-scope answered on the wrong topic plus CLINC declined: a "
+        "confident wrong answer costs as much as a right one gains (balanced accuracy alone would "
+        "drop the fallback threshold to 0.2 and double the wrong answers). "
         f"With them the CLINC goal of {pct(tuning['goal'])} is "
         f"{'met' if tuning['goal_met'] else 'not met'} on the tuning splits.",
         "",
     ]
     best_rows = [
         ("chosen", chosen),
-        *([("best without the nearest-example rule", without)] if without else []),
+        *([("best without the vote", without_vote)] if without_vote else []),
+        *([("best without the nearest-example component", without)] if without else []),
     ]
     out += table(
         ["", "settings", "in scope kept", "in scope wrong", "CLINC out of scope"],
@@ -411,7 +418,14 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
     out += ["", "The FallbackClassifier threshold, the other settings as chosen:", ""]
 
     def same_except(row: dict[str, Any], *keys: str) -> bool:
-        fixed = ("threshold", "ambiguity_threshold", "min_similarity", "out_of_scope_margin")
+        fixed = (
+            "threshold",
+            "ambiguity_threshold",
+            "min_similarity",
+            "out_of_scope_margin",
+            "vote_below",
+            "vote_share",
+        )
         return all(row.get(k) == chosen.get(k) for k in fixed if k not in keys)
 
     rows = [
@@ -444,6 +458,29 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
         ]
         out += table(
             ["min_similarity", "in scope kept", "in scope wrong", "CLINC out of scope"], rule_rows
+        )
+    if chosen.get("vote_below") is not None:
+        out += [
+            "",
+            "The nearest examples' vote (below this DIET confidence, with at least this share), "
+            "the other settings as chosen:",
+            "",
+        ]
+        vote_rows = [
+            (
+                "off" if r["vote_below"] is None else f"{r['vote_below']:.2f}",
+                "" if r["vote_share"] is None else f"{r['vote_share']:.2f}",
+                pct(r["in_scope_kept"]),
+                pct(r.get("in_scope_wrong")),
+                pct(r["clinc_out_of_scope"]),
+            )
+            for r in tuning["table"]
+            if same_except(r, "vote_below", "vote_share")
+            and r.get("vote_share") in (None, chosen["vote_share"])
+        ]
+        out += table(
+            ["vote_below", "vote_share", "in scope kept", "in scope wrong", "CLINC out of scope"],
+            vote_rows,
         )
     out.append("")
     summary["fallback_tuning"] = chosen

@@ -8,10 +8,18 @@ for each message, finds the most similar in-scope example and the most similar `
 The message is out of scope when nothing in scope is similar enough (`min_similarity`), or when an
 out-of-scope example is closer than every in-scope one by more than `out_of_scope_margin`.
 
-It only ever adds `out_of_scope`: it never picks a topic, so DIET's answers are unchanged elsewhere.
 A message in which the spaCy entity ruler found a programme name (`keep_when_entities`) is ours,
-whatever it resembles. The two similarities go to the parse output (`nearest_example`), which
-benchmarks/tune_fallback.py uses to choose both settings on tuning data.
+whatever it resembles.
+
+It also has a say when DIET is unsure. Below `vote_below` of DIET's confidence (where the
+FallbackClassifier would say "I'm not sure", or nearly), the `vote_k` most similar in-scope examples
+vote for their intents, each with its similarity; when the winner has at least `vote_share` of the
+votes, it is the intent. Why: DIET learns from words it has seen, and a question worded unlike any of
+its examples gets a low confidence spread over several topics, while the sentence encoder still
+places it near the examples that mean the same. `vote_below: 0` leaves DIET's intents as they are.
+
+The similarities and the vote go to the parse output (`nearest_example`), which
+benchmarks/tune_fallback.py replays to choose every setting on tuning data.
 
 Used in config.yml as `nlu.nearest_example.NearestExampleOutOfScopeClassifier`, after the tokenizer
 (it embeds the tokens the pipeline made) and after the FallbackClassifier.
@@ -20,6 +28,7 @@ Used in config.yml as `nlu.nearest_example.NearestExampleOutOfScopeClassifier`, 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,7 +39,16 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
-from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_TYPE, INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_TYPE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -45,6 +63,36 @@ INTENT_KEY = "out_of_scope_intent"
 MIN_SIMILARITY_KEY = "min_similarity"
 MARGIN_KEY = "out_of_scope_margin"
 KEEP_KEY = "keep_when_entities"
+VOTE_K_KEY = "vote_k"
+VOTE_BELOW_KEY = "vote_below"
+VOTE_SHARE_KEY = "vote_share"
+#: What the component decided, in the parse output (False: nothing).
+DECIDED_OUT_OF_SCOPE = "out_of_scope"
+DECIDED_BY_VOTE = "vote"
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """A message seen from the training examples: cosine similarity to the nearest in-scope one
+    (`inside`) and the nearest out-of-scope one (`outside`), and the nearest in-scope examples' vote."""
+
+    inside: float
+    outside: float
+    vote: str
+    vote_share: float
+
+    def out_of_scope_confidence(self, margin: float) -> float:
+        """How sure "out of scope" is: the likeness to the out-of-scope example, or how unlike our
+        examples the message is."""
+        return self.outside if self.outside > self.inside + margin else 1.0 - self.inside
+
+
+def diet_top(message: Message) -> tuple[str, float]:
+    """DIET's top intent and confidence, under any fallback the FallbackClassifier put on top."""
+    for item in message.get(INTENT_RANKING_KEY) or []:
+        if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
+            return str(item.get(INTENT_NAME_KEY)), float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+    return "", 0.0
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -61,7 +109,15 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {INTENT_KEY: "out_of_scope", MIN_SIMILARITY_KEY: 0.5, MARGIN_KEY: 0.0, KEEP_KEY: ["PROGRAMME"]}
+        return {
+            INTENT_KEY: "out_of_scope",
+            MIN_SIMILARITY_KEY: 0.5,
+            MARGIN_KEY: 0.0,
+            KEEP_KEY: ["PROGRAMME"],
+            VOTE_K_KEY: 5,
+            VOTE_BELOW_KEY: 0.0,
+            VOTE_SHARE_KEY: 0.6,
+        }
 
     def __init__(
         self,
@@ -71,20 +127,29 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
         encoder: MiniLMEncoder | None = None,
         in_scope: np.ndarray | None = None,
         out_of_scope: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
     ) -> None:
-        for key in (MIN_SIMILARITY_KEY, MARGIN_KEY):
+        for key in (MIN_SIMILARITY_KEY, MARGIN_KEY, VOTE_BELOW_KEY, VOTE_SHARE_KEY):
             if isinstance(config.get(key), bool) or not isinstance(config.get(key), (int, float)):
                 raise ValueError(f"{type(self).__name__}: `{key}` must be a number, got {config.get(key)!r}")
+        vote_k = config.get(VOTE_K_KEY)
+        if isinstance(vote_k, bool) or not isinstance(vote_k, int) or vote_k < 1:
+            raise ValueError(f"{type(self).__name__}: `{VOTE_K_KEY}` must be a whole number from 1, got {vote_k!r}")
         self.out_of_scope_intent = str(config[INTENT_KEY])
         self.min_similarity = float(config[MIN_SIMILARITY_KEY])
         self.margin = float(config[MARGIN_KEY])
         self.keep_when = frozenset(str(name) for name in config[KEEP_KEY])
+        self.vote_k = vote_k
+        self.vote_below = float(config[VOTE_BELOW_KEY])
+        self.vote_share = float(config[VOTE_SHARE_KEY])
         self._model_storage = model_storage
         self._resource = resource
         self._encoder = encoder
         empty = np.zeros((0, 0), np.float32)
         self.in_scope = in_scope if in_scope is not None else empty
         self.out_of_scope = out_of_scope if out_of_scope is not None else empty
+        #: The intent of each row of `in_scope`.
+        self.labels = labels if labels is not None else np.zeros((0,), np.str_)
 
     @classmethod
     def create(
@@ -108,7 +173,8 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
         # The encoder is loaded with the model, so a missing package stops start-up with its reason.
         with model_storage.read_from(resource) as directory, np.load(directory / VECTORS_FILE) as stored:
             in_scope, out_of_scope = stored["in_scope"], stored["out_of_scope"]
-        return cls(config, model_storage, resource, shared_encoder(), in_scope, out_of_scope)
+            labels = stored["labels"] if "labels" in stored.files else None  # None: trained before the vote
+        return cls(config, model_storage, resource, shared_encoder(), in_scope, out_of_scope, labels)
 
     @property
     def encoder(self) -> MiniLMEncoder:
@@ -119,15 +185,24 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         inside: list[np.ndarray] = []
         outside: list[np.ndarray] = []
+        labels: list[str] = []
         for example in training_data.intent_examples:
             vector = self._embed(example)
-            if vector is not None:
-                (outside if example.get(INTENT) == self.out_of_scope_intent else inside).append(vector)
+            if vector is None:
+                continue
+            if example.get(INTENT) == self.out_of_scope_intent:
+                outside.append(vector)
+            else:
+                inside.append(vector)
+                labels.append(str(example.get(INTENT)))
         dimension = self.encoder.dimension
         self.in_scope = np.stack(inside) if inside else np.zeros((0, dimension), np.float32)
         self.out_of_scope = np.stack(outside) if outside else np.zeros((0, dimension), np.float32)
+        self.labels = np.array(labels, dtype=np.str_)
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / VECTORS_FILE, in_scope=self.in_scope, out_of_scope=self.out_of_scope)
+            np.savez(
+                directory / VECTORS_FILE, in_scope=self.in_scope, out_of_scope=self.out_of_scope, labels=self.labels
+            )
         logger.info(f"Embedded {len(inside)} in-scope and {len(outside)} out-of-scope examples.")
         return self._resource
 
@@ -136,39 +211,72 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
             nearest = self.nearest(message)
             if nearest is None:
                 continue
-            inside, outside = nearest
             exempt = self._keep(message)
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            decides = not exempt and current != self.out_of_scope_intent and self.is_out_of_scope(inside, outside)
+            decided: str | bool = False
+            if not exempt and current != self.out_of_scope_intent and self.is_out_of_scope(nearest):
+                decided = DECIDED_OUT_OF_SCOPE
+            elif self.vote_decides(nearest, current, *diet_top(message)):
+                decided = DECIDED_BY_VOTE
             message.set(
                 OUTPUT_KEY,
-                {"in_scope": inside, "out_of_scope": outside, "exempt": exempt, "decided": decides},
+                {
+                    "in_scope": nearest.inside,
+                    "out_of_scope": nearest.outside,
+                    "vote": {"intent": nearest.vote, "share": nearest.vote_share},
+                    "exempt": exempt,
+                    "decided": decided,
+                },
                 add_to_output=True,
             )
-            if not decides:
-                continue
-            # How sure: the likeness to the out-of-scope example, or how unlike our examples it is.
-            confidence = outside if outside > inside + self.margin else 1.0 - inside
-            # DIET's ranking stays below the decision, as it was (benchmarks/tune_fallback.py replays it).
-            decide(message, self.out_of_scope_intent, confidence, keep_ranking=True)
+            # DIET's ranking stays below a decision, as it was (benchmarks/tune_fallback.py replays it).
+            if decided == DECIDED_OUT_OF_SCOPE:
+                decide(
+                    message, self.out_of_scope_intent, nearest.out_of_scope_confidence(self.margin), keep_ranking=True
+                )
+            elif decided == DECIDED_BY_VOTE:
+                decide(message, nearest.vote, nearest.vote_share, keep_ranking=True)
         return messages
 
-    def is_out_of_scope(self, inside: float, outside: float) -> bool:
+    def is_out_of_scope(self, nearest: Nearest) -> bool:
         """The rule, given the best similarities to in-scope and to out-of-scope examples."""
-        return inside < self.min_similarity or outside > inside + self.margin
+        return nearest.inside < self.min_similarity or nearest.outside > nearest.inside + self.margin
 
-    def nearest(self, message: Message) -> tuple[float, float] | None:
-        """Cosine similarity of the message to its nearest in-scope and out-of-scope examples (None:
-        an intent payload such as "/affirm", or no words, or an untrained component)."""
+    def vote_decides(self, nearest: Nearest, current: str | None, diet_intent: str, diet_confidence: float) -> bool:
+        """Whether the nearest examples' vote overrules DIET (never its `out_of_scope`)."""
+        if self.out_of_scope_intent in (current, diet_intent):
+            return False
+        return diet_confidence < self.vote_below and bool(nearest.vote) and nearest.vote_share >= self.vote_share
+
+    def nearest(self, message: Message) -> Nearest | None:
+        """How near the message is to the training examples (None: an intent payload such as
+        "/affirm", or no words, or an untrained component)."""
         text = message.get(TEXT) or ""
         if text.startswith("/") or not self.in_scope.size:
             return None
         vector = self._embed(message)
         if vector is None:
             return None
-        inside = float(np.max(self.in_scope @ vector))
+        similarities = self.in_scope @ vector
         outside = float(np.max(self.out_of_scope @ vector)) if self.out_of_scope.size else -1.0
-        return round(inside, 4), round(outside, 4)
+        vote, share = self._vote(similarities)
+        return Nearest(round(float(np.max(similarities)), 4), round(outside, 4), vote, round(share, 4))
+
+    def _vote(self, similarities: np.ndarray) -> tuple[str, float]:
+        """The intent most of the `vote_k` nearest in-scope examples have, weighed by similarity,
+        and its share of the votes ("" without labels: a model trained before the vote existed)."""
+        if len(self.labels) != len(similarities):
+            return "", 0.0
+        k = min(self.vote_k, len(similarities))
+        nearest = np.argpartition(-similarities, k - 1)[:k]
+        votes: dict[str, float] = {}
+        for row in nearest:
+            votes[str(self.labels[row])] = votes.get(str(self.labels[row]), 0.0) + max(float(similarities[row]), 0.0)
+        total = sum(votes.values())
+        if total <= 0:
+            return "", 0.0
+        winner = max(votes, key=lambda intent: votes[intent])
+        return winner, votes[winner] / total
 
     def _keep(self, message: Message) -> bool:
         return any(entity.get(ENTITY_ATTRIBUTE_TYPE) in self.keep_when for entity in message.get(ENTITIES) or [])

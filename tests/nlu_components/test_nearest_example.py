@@ -36,15 +36,18 @@ for case in job["cases"]:
     message = Message.build(text=case["text"])
     tokenizer.process_training_data(TrainingData([message]))
     message.set("entities", case.get("entities", []))
-    message.set("intent", {"name": "ask_processing_time", "confidence": 0.9})
-    message.set("intent_ranking", [{"name": "ask_processing_time", "confidence": 0.9},
-                                   {"name": "out_of_scope", "confidence": 0.05}])
+    diet, confidence = case.get("diet", ["ask_processing_time", 0.9])
+    ranking = [{"name": diet, "confidence": confidence}, {"name": "out_of_scope", "confidence": 0.05}]
+    if confidence < 0.45:  # what the FallbackClassifier does before this component
+        ranking.insert(0, {"name": "nlu_fallback", "confidence": 0.45})
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
     rule.process([message])
     out.append({"intent": message.get("intent")["name"],
                 "ranking": [i["name"] for i in message.get("intent_ranking")],
                 "nearest": message.get("nearest_example")})
 errors = []
-for bad in ({"min_similarity": "high"}, {"out_of_scope_margin": None}):
+for bad in ({"min_similarity": "high"}, {"out_of_scope_margin": None}, {"vote_k": 0}, {"vote_share": "most"}):
     try:
         Rule({**Rule.get_default_config(), **bad}, storage, resource)
     except ValueError as error:
@@ -94,7 +97,7 @@ def test_messages_near_our_examples_keep_their_intent_and_others_are_out_of_scop
     # Nearer to the credit-card example than to any of ours: out of scope, DIET's ranking kept below.
     assert credit["nearest"]["out_of_scope"] > credit["nearest"]["in_scope"]
     assert credit["ranking"] == ["out_of_scope", "ask_processing_time", "out_of_scope"]
-    assert credit["nearest"]["decided"] is True
+    assert credit["nearest"]["decided"] == "out_of_scope"
     assert named["nearest"]["exempt"] is True and named["nearest"]["decided"] is False
     assert payload["nearest"] is None
 
@@ -105,8 +108,40 @@ def test_the_minimum_similarity_is_the_config_s() -> None:
     assert result["cases"][0]["intent"] == "out_of_scope"
 
 
+def test_when_diet_is_unsure_the_nearest_examples_vote_for_the_intent() -> None:
+    family = "can my children come with me to japan"
+    cases: list[dict[str, Any]] = [
+        # Unsure (the FallbackClassifier said "not sure"): the nearest examples are family ones.
+        {"text": family, "diet": ["ask_documents", 0.3]},
+        # Sure: DIET's answer stands.
+        {"text": family, "diet": ["ask_documents", 0.9]},
+        # DIET's own out_of_scope is never overruled.
+        {"text": family, "diet": ["out_of_scope", 0.3]},
+    ]
+    result = run(cases, {"vote_below": 0.5, "vote_k": 1, "vote_share": 0.6})
+    unsure, sure, declined = result["cases"]
+    assert unsure["intent"] == "ask_family"
+    assert unsure["nearest"]["decided"] == "vote" and unsure["nearest"]["vote"]["intent"] == "ask_family"
+    assert unsure["ranking"][:3] == ["ask_family", "nlu_fallback", "ask_documents"]
+    assert sure["intent"] == "ask_documents" and sure["nearest"]["decided"] is False
+    assert declined["intent"] == "nlu_fallback" and declined["nearest"]["decided"] is False
+
+
+def test_a_split_vote_leaves_diet_s_answer() -> None:
+    # Among the three nearest examples, the family one has about a third of the votes.
+    result = run(
+        [{"text": "can my children come with me to japan", "diet": ["ask_documents", 0.3]}],
+        {"vote_below": 0.5, "vote_k": 3, "vote_share": 0.9},
+    )
+    case = result["cases"][0]
+    assert case["intent"] == "nlu_fallback"
+    assert case["nearest"]["vote"]["share"] < 0.9 and case["nearest"]["decided"] is False
+
+
 def test_settings_that_are_not_numbers_are_refused_with_their_name() -> None:
     errors = run([])["errors"]
-    assert len(errors) == 2
+    assert len(errors) == 4
     assert "`min_similarity` must be a number, got 'high'" in errors[0]
     assert "`out_of_scope_margin` must be a number, got None" in errors[1]
+    assert "`vote_k` must be a whole number from 1, got 0" in errors[2]
+    assert "`vote_share` must be a number, got 'most'" in errors[3]

@@ -1,0 +1,76 @@
+"""The replay in benchmarks/tune_fallback.py must decide as the pipeline does (config.yml: the
+FallbackClassifier, then the nearest-example component with its vote), or the settings it chooses
+would not be the ones that work."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from tune_fallback import Parsed, Replay, Setting, best_of, score
+
+
+def parsed(top: str, confidence: float, *, inside: float = 0.8, vote: str = "", share: float = 0.0) -> Parsed:
+    ranking = [{"name": top, "confidence": confidence}, {"name": "ask_other", "confidence": 0.01}]
+    seen = {"in_scope": inside, "out_of_scope": 0.1, "exempt": False, "vote": {"intent": vote, "share": share}}
+    return Parsed.of({"intent_ranking": ranking, "nearest_example": {**seen, "decided": False}})
+
+
+def answers(rows: list[Parsed], setting: Setting) -> list[str | None]:
+    intents, declined = Replay([(row, "") for row in rows]).answers(setting)
+    return [None if out else str(intent) for intent, out in zip(intents, declined, strict=True)]
+
+
+def test_a_decision_of_the_component_is_taken_off_the_top_before_replaying() -> None:
+    row = Parsed.of(
+        {
+            "intent_ranking": [
+                {"name": "ask_family", "confidence": 0.8},
+                {"name": "nlu_fallback", "confidence": 0.45},
+                {"name": "ask_documents", "confidence": 0.3},
+            ],
+            "nearest_example": {
+                "in_scope": 0.7,
+                "out_of_scope": 0.2,
+                "vote": {"intent": "ask_family", "share": 0.8},
+                "decided": "vote",
+            },
+        }
+    )
+    assert (row.top, row.confidence) == ("ask_documents", 0.3)
+    assert row.nearest is not None and (row.nearest.vote, row.nearest.vote_share) == ("ask_family", 0.8)
+
+
+def test_the_vote_answers_below_its_confidence_and_the_fallback_declines_otherwise() -> None:
+    rows = [
+        parsed("ask_documents", 0.3, vote="ask_family", share=0.8),  # unsure, a clear vote
+        parsed("ask_documents", 0.3, vote="ask_family", share=0.4),  # unsure, a split vote
+        parsed("ask_documents", 0.9, vote="ask_family", share=1.0),  # sure: DIET stands
+        parsed("out_of_scope", 0.3, vote="ask_family", share=1.0),  # DIET's out_of_scope stands
+        parsed("ask_documents", 0.3, inside=0.2, vote="ask_family", share=1.0),  # unlike all examples
+    ]
+    voting = Setting(0.45, 0.0, 0.5, 0.0, vote_below=0.5, vote_share=0.6)
+    assert answers(rows, voting) == ["ask_family", None, "ask_documents", None, None]
+    without = Setting(0.45, 0.0, 0.5, 0.0)
+    assert answers(rows, without) == [None, None, "ask_documents", None, None]
+
+
+def test_the_score_counts_kept_wrong_and_declined() -> None:
+    in_scope = Replay(
+        [
+            (parsed("ask_family", 0.9), "ask_family"),
+            (parsed("ask_documents", 0.9), "ask_family"),
+            (parsed("ask_documents", 0.3, vote="ask_family", share=1.0), "ask_family"),
+            (parsed("ask_documents", 0.3), "ask_documents"),
+        ]
+    )
+    clinc = Replay([(parsed("ask_family", 0.3, vote="ask_family", share=1.0), "weather")])
+    row: dict[str, Any] = score(in_scope, clinc, Setting(0.45, 0.0, None, 0.0, vote_below=0.5, vote_share=0.6))
+    assert (row["in_scope_kept"], row["in_scope_wrong"], row["clinc_out_of_scope"]) == (0.5, 0.25, 0.0)
+    off = score(in_scope, clinc, Setting(0.45, 0.0, None, 0.0))
+    assert (off["in_scope_kept"], off["clinc_out_of_scope"]) == (0.25, 1.0)
+    # Equal scores: the setting that votes less wins.
+    assert best_of([row, off]) is off
