@@ -109,6 +109,22 @@ def test_a_question_with_no_clue_still_asks_which_programme(product_answerer: An
     assert len(reply.buttons) > 1
 
 
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # Trainees' and shared facts both speak of translations, about as well: the shared one holds.
+        ("should the papers be translated to japanese?", "documents"),
+        ("what is needed for permanent residency in japan", "permanent_residence"),
+    ],
+)
+def test_a_near_tie_with_the_shared_notions_is_answered_from_them(
+    product_answerer: Answerer, question: str, topic: str
+) -> None:
+    reply = product_answerer.answer(None, topic, question, TODAY)
+    assert reply.answered and reply.programme == "general"
+    assert not reply.text.startswith("For the ")
+
+
 def test_cues_match_whole_words_in_any_width(product_answerer: Answerer) -> None:
     everyone = ["titp", "ssw", "gijinkoku", "internship", "general"]
     assert product_answerer.cued_programmes("\uff2e\uff2f\uff0e\uff12 please", everyone) == ["titp"]

@@ -192,7 +192,7 @@ class Answerer:
 
         The programme's cue words decide first ("No.2" is Technical Intern Training, "my university" a
         student's question); among several cued programmes, or none, the one whose facts on the topic
-        match the question's words clearly best."""
+        match the question's words clearly best, or the shared notions when they are among the best."""
         if len(candidates) == 1:
             return candidates[0]
         cued = self.cued_programmes(question, candidates)
@@ -208,6 +208,10 @@ class Answerer:
         ranked = sorted(best.items(), key=lambda item: -item[1])
         if ranked and (len(ranked) == 1 or ranked[0][1] >= CLEAR_LEAD * ranked[1][1]):
             return ranked[0][0]
+        # A near tie that the shared notions are in: what holds for every programme answers it, where
+        # asking "which programme?" would hold up a question whose answer does not depend on it.
+        if ranked and best.get(GENERAL, 0.0) * CLEAR_LEAD >= ranked[0][1]:
+            return GENERAL
         return None
 
     def cued_programmes(self, question: str, candidates: list[str]) -> list[str]:
