@@ -218,6 +218,29 @@ def best_of(table: Sequence[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+#: Settings that move together in the report's tables.
+GROUPS = (
+    ("threshold",),
+    ("ambiguity_threshold",),
+    ("min_similarity", "out_of_scope_margin"),
+    ("vote_below", "vote_share"),
+)
+
+
+def neighbours(
+    table: Sequence[dict[str, Any]], kept: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows worth keeping: `kept`, and every row that differs from the first of them in one
+    group of settings only (what RESULTS.md tabulates). The whole grid is tens of thousands."""
+    chosen = kept[0]
+
+    def differs(row: dict[str, Any], group: tuple[str, ...]) -> bool:
+        return any(row[key] != chosen[key] for key in group)
+
+    near = [row for row in table if sum(differs(row, group) for group in GROUPS) <= 1]
+    return [*near, *(row for row in kept[1:] if row not in near)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--model", type=Path, default=common.MODEL)
@@ -263,7 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "best_without_vote": without_vote,
             "criterion": "best in_scope_kept - in_scope_wrong + clinc_out_of_scope",
             "goal_met": best["clinc_out_of_scope"] >= GOAL,
-            "table": table,
+            "settings_tried": len(table),
+            "table": neighbours(table, [best, without_vote, without_rule]),
         },
     )
     for label, row in (

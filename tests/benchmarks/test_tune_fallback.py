@@ -10,7 +10,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from tune_fallback import Parsed, Replay, Setting, best_of, score
+from tune_fallback import Parsed, Replay, Setting, best_of, neighbours, score
 
 
 def parsed(top: str, confidence: float, *, inside: float = 0.8, vote: str = "", share: float = 0.0) -> Parsed:
@@ -74,3 +74,17 @@ def test_the_score_counts_kept_wrong_and_declined() -> None:
     assert (off["in_scope_kept"], off["clinc_out_of_scope"]) == (0.25, 1.0)
     # Equal scores: the setting that votes less wins.
     assert best_of([row, off]) is off
+
+
+def test_only_the_rows_the_report_tabulates_are_kept() -> None:
+    grid = [
+        {"threshold": t, "ambiguity_threshold": 0.05, "min_similarity": s, "out_of_scope_margin": 0.0}
+        | {"vote_below": v, "vote_share": 0.6}
+        for t in (0.4, 0.45)
+        for s in (0.4, 0.5)
+        for v in (None, 0.6)
+    ]
+    chosen, far = grid[-1], grid[0]  # far differs from chosen in three groups
+    rows = neighbours(grid, [chosen, far])
+    assert chosen in rows and far in rows
+    assert len(rows) == 1 + 3 + 1  # chosen, one change in each of three groups, and the far row asked for
