@@ -77,7 +77,7 @@ def test_the_score_counts_kept_wrong_and_declined() -> None:
 
 
 def test_only_the_rows_the_report_tabulates_are_kept() -> None:
-    grid = [
+    grid: list[dict[str, Any]] = [
         {"threshold": t, "ambiguity_threshold": 0.05, "min_similarity": s, "out_of_scope_margin": 0.0}
         | {"vote_below": v, "vote_share": 0.6}
         for t in (0.4, 0.45)
