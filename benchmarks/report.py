@@ -375,6 +375,11 @@ def _setting(row: dict[str, Any]) -> str:
     )
 
 
+def _tuning_scores(row: dict[str, Any]) -> tuple[str, str, str]:
+    """The three figures every tuning table ends with: kept, wrong, CLINC declined."""
+    return pct(row["in_scope_kept"]), pct(row.get("in_scope_wrong")), pct(row["clinc_out_of_scope"])
+
+
 def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> list[str]:
     out = ["## Out-of-scope settings (tuning data only)", ""]
     if not tuning:
@@ -408,9 +413,7 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
             (
                 label,
                 _setting(r),
-                pct(r["in_scope_kept"]),
-                pct(r.get("in_scope_wrong")),
-                pct(r["clinc_out_of_scope"]),
+                *_tuning_scores(r),
             )
             for label, r in best_rows
         ],
@@ -431,9 +434,7 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
     rows = [
         (
             f"**{r['threshold']:.2f}**" if r == chosen else f"{r['threshold']:.2f}",
-            pct(r["in_scope_kept"]),
-            pct(r.get("in_scope_wrong")),
-            pct(r["clinc_out_of_scope"]),
+            *_tuning_scores(r),
         )
         for r in tuning["table"]
         if same_except(r, "threshold")
@@ -448,9 +449,7 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
         rule_rows = [
             (
                 "off" if r["min_similarity"] is None else f"{r['min_similarity']:.2f}",
-                pct(r["in_scope_kept"]),
-                pct(r.get("in_scope_wrong")),
-                pct(r["clinc_out_of_scope"]),
+                *_tuning_scores(r),
             )
             for r in tuning["table"]
             if same_except(r, "min_similarity", "out_of_scope_margin")
@@ -470,9 +469,7 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
             (
                 "off" if r["vote_below"] is None else f"{r['vote_below']:.2f}",
                 "" if r["vote_share"] is None else f"{r['vote_share']:.2f}",
-                pct(r["in_scope_kept"]),
-                pct(r.get("in_scope_wrong")),
-                pct(r["clinc_out_of_scope"]),
+                *_tuning_scores(r),
             )
             for r in tuning["table"]
             if same_except(r, "vote_below", "vote_share")
