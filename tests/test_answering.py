@@ -183,3 +183,23 @@ def test_words_every_fact_of_the_topic_has_do_not_rank_it() -> None:
     assert [f.id for f in choose_facts(staff_order, matches)] == ["third", "lead"]
     weights = topic_weights(staff_order, matches)
     assert weights["lead"] == 0.0 and weights["third"] > 0.0
+
+
+def test_a_documents_question_about_one_paper_quotes_the_checklist(product_answerer: Answerer) -> None:
+    reply = product_answerer.answer("gijinkoku", "documents", "do i need to send a face picture", TODAY)
+    assert "What the applicant provides" in reply.text and "face photo" in reply.text
+    # The checklist's source is cited with the facts'.
+    checklist = product_answerer.store.base.checklists["gijinkoku.documents.applicant"]
+    assert {s.id for s in reply.sources} >= set(checklist.sources)
+
+
+def test_a_broad_documents_question_is_answered_from_the_facts_alone(product_answerer: Answerer) -> None:
+    reply = product_answerer.answer("gijinkoku", "documents", "what documents do i need", TODAY)
+    assert reply.answered
+    assert not any(c.title in reply.text for c in product_answerer.store.base.checklists.values())
+
+
+def test_shared_notions_rank_facts_within_a_programme(product_answerer: Answerer) -> None:
+    # "residence card" is a name of the shared notions, not of the trainee programme: it tells facts apart.
+    words = product_answerer.ranking_words("trainee visa: where do I get my residence card", "where_to_apply")
+    assert "residence" in words.split() and "trainee" not in words.split()

@@ -17,6 +17,7 @@ from datetime import date
 from functools import cached_property
 from typing import Protocol
 
+from visafaq.checklist_match import matching_items
 from visafaq.eligibility.verdict import Outcome, Pending, Verdict
 from visafaq.knowledge.documents import Programme, Source, SourceKind
 from visafaq.knowledge.queries import FactAnswer, KnowledgeStore, search_terms
@@ -38,6 +39,8 @@ STARTER_TOPICS = ("overview", "applicant_requirements", "documents", "duration")
 CLEAR_LEAD = 1.5
 #: Topics where a programme's coming end changes the answer for someone planning to apply.
 PLANNING_TOPICS = frozenset({"overview", "applicant_requirements", "application_steps", "duration", "stages", "quota"})
+#: Topics whose answers may quote the programme's document checklists.
+CHECKLIST_TOPICS = frozenset({"documents"})
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,12 @@ class Answerer:
 
     @cached_property
     def _programme_words(self) -> frozenset[str]:
+        """The words of every programme's names, but not the shared notions' (CoE, residence card):
+        those tell facts apart."""
         words: set[str] = set()
         for programme in self.store.base.programmes.values():
+            if programme.id == GENERAL:
+                continue
             for name in (programme.name, programme.short_name, *programme.aliases):
                 words.update(search_terms(name))
         return frozenset(words)
@@ -160,7 +167,8 @@ class Answerer:
     def ranking_words(self, question: str, topic_id: str) -> str:
         """The words of the question that can tell the topic's facts apart: without programme names
         (the programme is already chosen) and the topic's own title words ("how many trainees").
-        Otherwise "trainee visa" would rank facts by how often they name the programme."""
+        Otherwise "trainee visa" would rank facts by how often they name the programme. The shared
+        notions' names (CoE, residence card, immigration) stay: they tell facts apart."""
         topic = self.store.base.topics.get(topic_id)
         generic = self._programme_words | set(search_terms(topic.title if topic else ""))
         return " ".join(word for word in search_terms(question) if word not in generic)
@@ -256,12 +264,21 @@ class Answerer:
         lines = [" ".join(fact.text for fact in chosen)]
         if guessed:
             lines[0] = f"For the {self.programme_name(programme_id)}: {lines[0]}"
+        listed = (
+            matching_items(self.store.checklists(programme_id, on), wording) if topic_id in CHECKLIST_TOPICS else None
+        )
+        if listed:
+            lines.append(f"{listed.checklist.title}: " + "; ".join(listed.items) + ".")
         if self._has_superseded(programme_id, topic_id, on):
             lines.append("Older guides may show different figures: this is the current rule.")
         ended = self._ended_note(programme_id, on) if topic_id in PLANNING_TOPICS else None
         if ended:
             lines.append(ended)
         sources = _distinct_sources(chosen)
+        if listed:
+            known = {source.id for source in sources}
+            extra = [self.store.base.sources[s] for s in listed.checklist.sources if s not in known]
+            sources = tuple(sorted((*sources, *extra), key=lambda s: s.kind is SourceKind.SEED))
         lines.append(source_line(sources))
         return Reply(
             text="\n\n".join(lines),
