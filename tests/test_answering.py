@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.answering import Answerer, choose_facts, intent_payload, topic_weights
+from visafaq.answering import Answerer, choose_facts, cue_pattern, intent_payload, topic_weights
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
 from visafaq.knowledge.documents import FactStatus
@@ -132,6 +132,9 @@ def test_cues_match_whole_words_in_any_width(product_answerer: Answerer) -> None
     # "intern" (student internship) inside "technical intern" (TITP) is TITP's.
     assert product_answerer.cued_programmes("technical intern rules", everyone) == ["titp"]
     assert product_answerer.cued_programmes("an intern at a university", everyone) == ["internship"]
+    # Japanese has no spaces between words: a name in kanji counts inside a longer word.
+    assert product_answerer.cued_programmes("技能実習3号の前に帰国", everyone) == ["titp"]
+    assert cue_pattern("3go") == r"(?<!\w)3go(?!\w)" and cue_pattern("技能実習") == "技能実習"
 
 
 def test_a_shared_notion_gives_way_to_a_programme_cue(product_answerer: Answerer) -> None:

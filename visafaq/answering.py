@@ -80,6 +80,14 @@ def normalised(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def cue_pattern(cue: str) -> str:
+    """A cue as whole words; Japanese is written without spaces, so a cue in kana or kanji matches
+    inside a longer word (技能実習 in 技能実習3号)."""
+    if any(unicodedata.east_asian_width(char) in "WF" for char in cue):
+        return re.escape(cue)
+    return rf"(?<!\w){re.escape(cue)}(?!\w)"
+
+
 class Citable(Protocol):
     """What a source line needs: a knowledge Source or an eligibility SourceRef."""
 
@@ -233,7 +241,7 @@ class Answerer:
             if programme is None:
                 continue
             for cue in {*programme.cues, *programme.aliases, programme.short_name}:
-                for match in re.finditer(rf"(?<!\w){re.escape(normalised(cue))}(?!\w)", words):
+                for match in re.finditer(cue_pattern(normalised(cue)), words):
                     spans.append((match.start(), match.end(), programme_id))
         kept = {
             programme_id
