@@ -10,13 +10,14 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from accuracy import load_questions
 from tune_answers import TUNING
 
 from visafaq.knowledge.reader import read_knowledge
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _folded(text: str) -> str:
