@@ -111,12 +111,11 @@ def source_line(sources: Sequence[Citable], limit: int = 2) -> str:
     return f"{label}: " + "; ".join(parts) + "."
 
 
-def _distinct_sources(facts: list[FactAnswer]) -> tuple[Source, ...]:
-    """The facts' sources, current guidance before the seed guides, without repeats."""
+def _distinct_sources(facts: list[FactAnswer], more: Sequence[Source] = ()) -> tuple[Source, ...]:
+    """The facts' sources, then `more`, current guidance before the seed guides, without repeats."""
     found: dict[str, Source] = {}
-    for fact in facts:
-        for source in fact.sources:
-            found.setdefault(source.id, source)
+    for source in (*(source for fact in facts for source in fact.sources), *more):
+        found.setdefault(source.id, source)
     return tuple(sorted(found.values(), key=lambda s: s.kind is SourceKind.SEED))
 
 
@@ -282,11 +281,8 @@ class Answerer:
         ended = self._ended_note(programme_id, on) if topic_id in PLANNING_TOPICS else None
         if ended:
             lines.append(ended)
-        sources = _distinct_sources(chosen)
-        if listed:
-            known = {source.id for source in sources}
-            extra = [self.store.base.sources[s] for s in listed.checklist.sources if s not in known]
-            sources = tuple(sorted((*sources, *extra), key=lambda s: s.kind is SourceKind.SEED))
+        listed_sources = [self.store.base.sources[s] for s in listed.checklist.sources] if listed else []
+        sources = _distinct_sources(chosen, listed_sources)
         lines.append(source_line(sources))
         return Reply(
             text="\n\n".join(lines),

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _folded(text: str) -> str:
-    return " ".join(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).casefold().split())
+    # Both annotation forms: [TITP](programme) and [TITP]{"entity": "programme", "value": "titp"}.
+    return " ".join(re.sub(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})", r"\1", text).casefold().split())
 
 
 def training_examples() -> set[str]:
@@ -33,6 +34,10 @@ def training_examples() -> set[str]:
                 if line.strip().startswith("- "):
                     found.add(_folded(line.strip()[2:]))
     return found
+
+
+def test_annotations_fold_to_their_text() -> None:
+    assert _folded('what is [TITP]{"entity": "programme", "value": "titp"} [now](when)') == "what is titp now"
 
 
 def test_no_tuning_question_is_a_training_example() -> None:
