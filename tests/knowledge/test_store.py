@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from visafaq.db.engine import transaction
 from visafaq.knowledge import store
+from visafaq.knowledge.queries import KnowledgeStore
 from visafaq.knowledge.reader import KnowledgeError, read_knowledge
 from visafaq.knowledge.schema import FactRow, LoadRow
 
@@ -66,3 +68,16 @@ def test_the_project_knowledge_loads(engine: Engine) -> None:
     counts = store.load_directory(engine, knowledge)
     assert counts["facts"] == fact_count(engine) > 0
     assert store.is_loaded(engine)
+
+
+# Topics about entering TITP: after its last day they must say it is closed, not explain how to apply.
+TITP_ENTRY_TOPICS = ("application_steps", "where_to_apply", "documents")
+
+
+@pytest.mark.parametrize("topic", TITP_ENTRY_TOPICS)
+def test_after_titp_ends_its_entry_topics_only_say_it_is_closed(engine: Engine, topic: str) -> None:
+    store.load_directory(engine, Path(__file__).resolve().parents[2] / "knowledge")
+    knowledge = KnowledgeStore(engine)
+    assert knowledge.facts("titp", topic, date(2027, 3, 31))  # still open on the last day
+    after = knowledge.facts("titp", topic, date(2027, 4, 1))
+    assert after and all("no new trainees" in fact.text for fact in after), [f.id for f in after]
