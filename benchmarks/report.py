@@ -380,6 +380,12 @@ def _tuning_scores(row: dict[str, Any]) -> tuple[str, str, str]:
     return pct(row["in_scope_kept"]), pct(row.get("in_scope_wrong")), pct(row["clinc_out_of_scope"])
 
 
+def tuning_files(in_scope: dict[str, Any]) -> str:
+    """The tuning files, as older results name one (`file`) and newer ones several (`files`)."""
+    files = in_scope.get("files") or [in_scope["file"]]
+    return ", ".join(f"`{name}`" for name in files)
+
+
 def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> list[str]:
     out = ["## Out-of-scope settings (tuning data only)", ""]
     if not tuning:
@@ -390,7 +396,8 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
     out += [
         command_line(tuning.get("run")),
         "",
-        f"{tuning['in_scope']['count']} in-scope questions of `{tuning['in_scope']['file']}` and "
+        f"{tuning['in_scope']['count']} in-scope questions of "
+        f"{tuning_files(tuning['in_scope'])} and "
         f"{tuning['clinc']['count']} CLINC150 queries of its tuning splits "
         f"({', '.join(tuning['clinc']['splits'])}), parsed once; the FallbackClassifier's "
         "thresholds replayed on the ranking below the fallback, and the nearest-example "

@@ -10,7 +10,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from tune_fallback import Parsed, Replay, Setting, best_of, neighbours, score
+from tune_fallback import Parsed, Replay, Setting, best_of, neighbours, right_intents, score
 
 
 def parsed(top: str, confidence: float, *, inside: float = 0.8, vote: str = "", share: float = 0.0) -> Parsed:
@@ -88,3 +88,24 @@ def test_only_the_rows_the_report_tabulates_are_kept() -> None:
     rows = neighbours(grid, [chosen, far])
     assert chosen in rows and far in rows
     assert len(rows) == 1 + 3 + 1  # chosen, one change in each of three groups, and the far row asked for
+
+
+def test_a_topic_answered_by_an_eligibility_check_accepts_check_eligibility() -> None:
+    assert right_intents("titp", "quota") == {"ask_quota", "check_eligibility"}
+    assert right_intents("titp", "documents") == {"ask_documents"}
+    assert right_intents("general", "documents") == {"ask_documents"}
+
+
+def test_a_query_with_several_right_intents_is_kept_by_any_of_them() -> None:
+    either = frozenset(("ask_quota", "check_eligibility"))
+    in_scope = Replay(
+        [
+            (parsed("check_eligibility", 0.9), either),
+            (parsed("ask_quota", 0.9), either),
+            (parsed("ask_documents", 0.9), either),
+            (parsed("ask_family", 0.9), "ask_family"),
+        ]
+    )
+    clinc = Replay([(parsed("out_of_scope", 0.9), "weather")])
+    row = score(in_scope, clinc, Setting(0.45, 0.0, None, 0.0))
+    assert (row["in_scope_kept"], row["in_scope_wrong"]) == (0.75, 0.25)
