@@ -214,6 +214,12 @@ def test_quota_reasons_name_the_figures(run: Run) -> None:
     assert "4 x 10 = 40" in verdict.reasons[1].detail
 
 
+def test_the_quota_reason_quotes_the_row_of_the_table_it_used(run: Run) -> None:
+    assert "gives 101-200: 10." in run("titp-quota", full_time_staff=150).reasons[0].detail
+    big = run("titp-quota", full_time_staff=650).reasons[0].detail
+    assert "the basic quota is 32" in big and "gives 301 or more: 1/20 of that number." in big
+
+
 def test_ordinary_no2_is_capped_at_twice_the_staff(run: Run) -> None:
     verdict = run("titp-quota", full_time_staff=1, stage="no2")  # 2 x 3 = 6, but at most 2 x 1
     assert verdict.value == 2 and verdict.reasons[-1].rule == "titp-quota.cap"

@@ -10,7 +10,7 @@ from fractions import Fraction
 from pydantic import BaseModel
 
 from visafaq.eligibility.verdict import Pending, Reason, SourceRef, Verdict, decide
-from visafaq.knowledge.documents import PLACEHOLDER, ParameterVersion, Rule, parse_ratio
+from visafaq.knowledge.documents import PLACEHOLDER, Bracket, ParameterVersion, Rule, parse_ratio
 from visafaq.knowledge.queries import ParameterNotInForceError, describe_version
 from visafaq.knowledge.reader import KnowledgeBase
 
@@ -62,10 +62,14 @@ class Context:
         return int(self.number(parameter_id))
 
     def scale(self, parameter_id: str, amount: int) -> int:
+        return self.bracket(parameter_id, amount).apply(amount)
+
+    def bracket(self, parameter_id: str, amount: int) -> Bracket:
+        """The row of a scale that applies to `amount`, so a reason can quote it."""
         bracket = self.param(parameter_id).bracket_for(amount)
         if bracket is None:
             raise ValueError(f"{amount} is outside the scale {parameter_id!r}")
-        return bracket.apply(amount)
+        return bracket
 
     def reason(self, rule_id: str, passed: bool, detail: str) -> Reason:
         self.used_rules.add(rule_id)

@@ -216,12 +216,14 @@ def check_quota(inputs: TitpQuota, ctx: Context) -> Verdict:
     if inputs.nursing_care:
         return _nursing_quota(inputs, inputs.full_time_staff, ctx, reasons)
     staff, stage = inputs.full_time_staff, inputs.stage
-    basic = ctx.scale("titp.quota.basic", staff)
+    row = ctx.bracket("titp.quota.basic", staff)
+    basic = row.apply(staff)
     reasons.append(
         ctx.reason(
             "titp-quota.basic",
             True,
-            f"With {staff} full-time staff the basic quota is {basic} (the table in force on {format_day(ctx.on)}).",
+            f"With {staff} full-time staff the basic quota is {basic}: the table in force on "
+            f"{format_day(ctx.on)} gives {row.describe()}.",
         )
     )
     kind = "excellent" if inputs.excellent else "ordinary"
