@@ -2,7 +2,8 @@
 
 Topic intents (ask_<topic>) and follow-ups ("and for the engineer visa?", an `inform` naming a
 programme) both come here. A question that carries the figures an eligibility check needs ("I'm
-17, can I join?", "we have 150 staff") is answered with the check's verdict instead.
+17, can I join?", "we have 150 staff") is answered with the check's verdict instead; when those
+figures decide nothing yet, with the facts and an offer to check the person's own case.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from actions.common import (
 )
 from actions.eligibility import verdict_for_question
 from visafaq import settings
+from visafaq.answering import decided_nothing, verdict_reply, with_check_offer
 
 
 class ActionAnswer(Action):
@@ -53,9 +55,13 @@ class ActionAnswer(Action):
             implied = None if programme else answerer().implied_programme(topic, question, on)
             # Worked out once: the verdict and the answer use the same guess.
             guess = implied.programme if implied else None
-            reply = verdict_for_question(tracker, programme, topic, on, guess) or answerer().answer(
-                programme, topic, question, on, implied
-            )
+            checked = verdict_for_question(tracker, programme, topic, on, guess)
+            if checked is not None and not decided_nothing(checked[0]):
+                reply = verdict_reply(checked[0], programme=checked[1], topic=topic)
+            else:
+                reply = answerer().answer(programme, topic, question, on, implied)
+                if checked is not None:  # figures given, but too few to decide anything
+                    reply = with_check_offer(reply, checked[0], checked[1])
             send(dispatcher, reply)
             if not reply.answered:
                 record(tracker, "no_facts", question=question, topic=topic)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import knowledge, log, programme_slot, say_unavailable, send
 from visafaq import settings
-from visafaq.answering import PROGRAMME_ORDER, Reply, verdict_reply
+from visafaq.answering import PROGRAMME_ORDER, verdict_reply
 from visafaq.eligibility.registry import CHECKS, InputError, evaluate
 from visafaq.eligibility.routes import check_for, form_check_for, inputs_from_entities, parse_number, status_for
 from visafaq.eligibility.verdict import Verdict
@@ -71,10 +71,11 @@ def run_check(
 
 def verdict_for_question(
     tracker: Tracker, programme: str | None, topic: str, on: date, implied: str | None = None
-) -> Reply | None:
-    """A verdict reply when the question carries figures a check uses; None to answer from facts.
-    With no programme named, the one the question's words imply (a programmer's question is not a
-    trainee's); failing that, the figures themselves can tell which one ("150 staff" and a quota)."""
+) -> tuple[Verdict, str] | None:
+    """The verdict, and the programme it is for, when the question carries figures a check uses;
+    None to answer from facts. With no programme named, the one the question's words imply (a
+    programmer's question is not a trainee's); failing that, the figures themselves can tell which
+    one ("150 staff" and a quota)."""
     entities = inputs_from_entities(tracker.latest_message.get("entities", []))
     if not entities:
         return None
@@ -84,11 +85,10 @@ def verdict_for_question(
         given = {k: v for k, v in entities.items() if check and k in CHECKS[check].inputs.model_fields}
         if check and given:
             try:
-                verdict = run_check(tracker, check, candidate, on, given)
+                return run_check(tracker, check, candidate, on, given), candidate
             except InputError as error:  # "I'm 200": no rule fits, so the facts answer instead
                 log.info("figures not checked (%s): %s", check, error)
                 return None
-            return verdict_reply(verdict, programme=candidate, topic=topic)
     return None
 
 

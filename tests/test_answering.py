@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.answering import Answerer, choose_facts, cue_pattern, intent_payload, topic_weights
+from visafaq.answering import Answerer, choose_facts, cue_pattern, describe_input, intent_payload, topic_weights
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
 from visafaq.knowledge.documents import FactStatus
@@ -206,3 +206,8 @@ def test_shared_notions_rank_facts_within_a_programme(product_answerer: Answerer
     # "residence card" is a name of the shared notions, not of the trainee programme: it tells facts apart.
     words = product_answerer.ranking_words("trainee visa: where do I get my residence card", "where_to_apply")
     assert "residence" in words.split() and "trainee" not in words.split()
+
+
+def test_a_missing_input_is_asked_as_the_question_the_form_asks() -> None:
+    assert describe_input("internship-permission", "paid") == "Is the internship paid?"
+    assert describe_input("no-such-check", "full_time_staff") == "full time staff?"

@@ -12,12 +12,13 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from typing import Protocol
 
 from visafaq.checklist_match import matching_items
+from visafaq.eligibility.registry import CHECKS
 from visafaq.eligibility.verdict import Outcome, Pending, Verdict
 from visafaq.knowledge.documents import Programme, Source, SourceKind
 from visafaq.knowledge.queries import FactAnswer, KnowledgeStore, search_terms
@@ -409,8 +410,7 @@ def verdict_reply(verdict: Verdict, *, programme: str | None = None, topic: str 
         pending = sorted(verdict.pending, key=lambda p: not p.partly_known)[:MAX_PENDING]
         if pending:
             lines.append("The rules still to check: " + " ".join(p.text for p in pending))
-        wanted = ", ".join(describe_input(name) for name in verdict.missing[:3])
-        lines.append(f"To check the rest I need to know: {wanted}.")
+        lines.append(f"To check the rest, tell me: {wanted_inputs(verdict)}")
         entities = {"programme": programme} if programme else {}
         buttons.append(Button("Check the rest", intent_payload("check_eligibility", **entities)))
     lines.append("This is general information, not a legal decision.")
@@ -427,6 +427,33 @@ def verdict_reply(verdict: Verdict, *, programme: str | None = None, topic: str 
     )
 
 
-def describe_input(name: str) -> str:
-    """'full_time_staff' -> 'full time staff': how a missing input reads in a sentence."""
-    return name.replace("_", " ")
+def describe_input(check: str, name: str) -> str:
+    """A missing input as the question the form asks ("Is the internship paid?"); an input without
+    one as its words ('full_time_staff' -> 'full time staff?')."""
+    known = CHECKS.get(check)
+    field_info = known.inputs.model_fields.get(name) if known else None
+    if field_info is not None and field_info.description:
+        return field_info.description
+    return name.replace("_", " ") + "?"
+
+
+def wanted_inputs(verdict: Verdict) -> str:
+    """The first few inputs a verdict still needs, as questions."""
+    return " ".join(describe_input(verdict.check, name) for name in verdict.missing[:3])
+
+
+def decided_nothing(verdict: Verdict) -> bool:
+    """True when the figures a question gave decided no rule yet: a verdict would only say "I can't
+    tell yet", so the facts answer the question and the check is offered beside them."""
+    return verdict.outcome is Outcome.UNKNOWN and bool(verdict.missing) and not verdict.reasons
+
+
+def with_check_offer(reply: Reply, verdict: Verdict, programme: str | None) -> Reply:
+    """A facts answer, then what the check still needs to decide the person's own case, with a
+    button to start it. The sources stay the last line."""
+    paragraphs = reply.text.split("\n\n")
+    at = len(paragraphs) - 1 if paragraphs[-1].startswith("Source") else len(paragraphs)
+    paragraphs.insert(at, f"To check your own case, tell me: {wanted_inputs(verdict)}")
+    entities = {"programme": programme} if programme else {}
+    offer = Button("Check my case", intent_payload("check_eligibility", **entities))
+    return replace(reply, text="\n\n".join(paragraphs), buttons=(offer, *reply.buttons))

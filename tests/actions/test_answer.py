@@ -178,6 +178,26 @@ def test_an_age_under_the_minimum_gets_no_with_the_rule(domain: dict[str, Any], 
     assert turn.slots["programme"] == "titp"
 
 
+def test_figures_that_decide_nothing_yet_get_the_facts_and_an_offer_to_check(
+    domain: dict[str, Any], database: Engine
+) -> None:
+    """Hours alone decide no internship rule (paid or not comes first): "I can't tell yet" would
+    leave the question unanswered, so the facts answer it and the check is offered."""
+    text = "who can get the permission for an internship over 28 hours"
+    tracker = conversation(
+        domain,
+        text,
+        "ask_paid_work",
+        [entity("hours_per_week", "28"), entity("programme", "internship", "internship")],
+    )
+    turn = run(ActionAnswer(), tracker, domain)
+    assert_answers_from(turn, database, "internship", "paid_work")
+    assert "can't tell yet" not in turn.text
+    assert "To check your own case, tell me: Is the internship paid?" in turn.text
+    intent, entities = payload(turn.buttons[0])
+    assert (intent, entities) == ("check_eligibility", {"programme": "internship"})
+
+
 def test_an_impossible_figure_is_answered_from_the_facts(domain: dict[str, Any], database: Engine) -> None:
     """'I'm 200' fits no rule (ages go up to 120): the user still gets the requirements, not an error."""
     text = "I am 200 years old, can I apply for technical intern training?"
