@@ -4,6 +4,8 @@ The official English models are downloaded from the internet, which we cannot do
 time. This pipeline is made from parts that ship in packages: a blank English tokenizer, the lookup
 lemmatizer (spacy-lookups-data) and an entity ruler whose patterns are the programme names staff keep
 in knowledge/programmes.yml. Rasa's SpacyNLP loads it from the directory it is saved to.
+The tokenizer also splits a number from the unit written against it ("40h", "28hrs", "17yo"), so
+the number is a token of its own that the entity extractor can label.
 
 Usage: python scripts/build_spacy_pipeline.py KNOWLEDGE_DIR OUTPUT_DIR
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import spacy
 import yaml
+from spacy.language import Language
 
 
 def programme_patterns(knowledge_dir: Path) -> list[dict[str, object]]:
@@ -31,8 +34,23 @@ def programme_patterns(knowledge_dir: Path) -> list[dict[str, object]]:
     return patterns
 
 
+#: Units people write against a number: hours for work limits, years for age and experience.
+#: Only these: a stage written "3go" or an ordinal "1st" stays one token.
+NUMBER_UNITS = ("h", "hr", "hrs", "hour", "hours", "yo", "yr", "yrs", "year", "years")
+
+
+def split_units_from_numbers(nlp: Language) -> None:
+    units = "|".join(sorted(NUMBER_UNITS, key=len, reverse=True))
+    suffixes = [*nlp.Defaults.suffixes, rf"(?<=[0-9])(?:{units})$"]  # type: ignore[misc]
+    nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search  # type: ignore[attr-defined]
+    # "20h/week": the slash is split off as an infix, after suffixes are looked for.
+    infixes = [*nlp.Defaults.infixes, rf"(?<=[0-9])(?:{units})(?=[/-])"]  # type: ignore[misc]
+    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer  # type: ignore[attr-defined]
+
+
 def build(knowledge_dir: Path, output: Path) -> None:
     nlp = spacy.blank("en")
+    split_units_from_numbers(nlp)
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     nlp.initialize()  # loads the lookup tables; it also clears ruler patterns, so add them after
