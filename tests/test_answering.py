@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.answering import Answerer, choose_facts, cue_pattern, describe_input, intent_payload, topic_weights
+from visafaq.answering import (
+    Answerer,
+    choose_facts,
+    cue_pattern,
+    decided_nothing,
+    describe_input,
+    intent_payload,
+    topic_weights,
+)
 from visafaq.db.engine import make_engine
+from visafaq.eligibility.verdict import Outcome, Pending, Reason, Verdict
 from visafaq.knowledge import store
 from visafaq.knowledge.documents import FactStatus
 from visafaq.knowledge.queries import FactAnswer, KnowledgeStore
@@ -211,3 +220,13 @@ def test_shared_notions_rank_facts_within_a_programme(product_answerer: Answerer
 def test_a_missing_input_is_asked_as_the_question_the_form_asks() -> None:
     assert describe_input("internship-permission", "paid") == "Is the internship paid?"
     assert describe_input("no-such-check", "full_time_staff") == "full time staff?"
+
+
+def test_only_a_verdict_that_says_nothing_yet_gives_way_to_the_facts() -> None:
+    def verdict(reasons: tuple[Reason, ...] = (), pending: tuple[Pending, ...] = ()) -> Verdict:
+        return Verdict("internship-permission", TODAY, Outcome.UNKNOWN, None, reasons, ("paid",), pending)
+
+    assert decided_nothing(verdict())
+    assert not decided_nothing(verdict(reasons=(Reason("a.rule", True, "Over 28 hours.", ()),)))
+    assert not decided_nothing(verdict(pending=(Pending("a.rule", "At most 28 hours.", (), partly_known=True),)))
+    assert decided_nothing(verdict(pending=(Pending("a.rule", "At most 28 hours.", ()),)))

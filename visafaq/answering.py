@@ -443,9 +443,15 @@ def wanted_inputs(verdict: Verdict) -> str:
 
 
 def decided_nothing(verdict: Verdict) -> bool:
-    """True when the figures a question gave decided no rule yet: a verdict would only say "I can't
-    tell yet", so the facts answer the question and the check is offered beside them."""
-    return verdict.outcome is Outcome.UNKNOWN and bool(verdict.missing) and not verdict.reasons
+    """True when the figures a question gave decided no rule yet and no open rule speaks to them: a
+    verdict would only say "I can't tell yet", so the facts answer the question and the check is
+    offered beside them."""
+    return (
+        verdict.outcome is Outcome.UNKNOWN
+        and bool(verdict.missing)
+        and not verdict.reasons
+        and not any(p.partly_known for p in verdict.pending)
+    )
 
 
 def with_check_offer(reply: Reply, verdict: Verdict, programme: str | None) -> Reply:
