@@ -258,6 +258,13 @@ class Assistant:
         self._spawn(name, command)
         self._wait_ready(name, ready_url, timeout)
 
+    def freeze_process(self, name: str) -> None:
+        """SIGSTOP one process and its children: it accepts no more work and answers nothing, as a
+        hung process would, until it is killed (SIGKILL ends a stopped process too)."""
+        for process in [p for p in self.processes if p.name == name]:
+            if process.popen.poll() is None:
+                os.killpg(process.popen.pid, signal.SIGSTOP)
+
     def kill_process(self, name: str) -> None:
         """SIGKILL one process and its children at once, as a crash would (no graceful shutdown)."""
         for process in [p for p in self.processes if p.name == name]:

@@ -28,6 +28,7 @@ CONVERSATIONS = 50
 REQUEST_TIMEOUT = 90.0  # a retried turn may wait for the killed replica's lock (15 s) behind others
 RUN_TIMEOUT = 420.0
 RETRIES = 3
+FROZEN_SECONDS = 1.0  # rasa-2 hangs this long before it is killed, with turns sent to it meanwhile
 
 
 @dataclass(frozen=True)
@@ -174,16 +175,29 @@ def test_fifty_conversations_over_two_replicas_one_killed_in_the_middle(cluster:
     assert sorted(names.values()) == ["rasa-1", "rasa-2"]
     senders = [f"cluster-{secrets.token_hex(4)}-{i}" for i in range(CONVERSATIONS)]
     killed_at: list[float] = []
+    crashes: list[asyncio.Task[None]] = []
     answered = 0
+
+    async def hang_then_crash() -> None:
+        # Frozen first, so that turns are surely on rasa-2 when it dies: a fast replica killed at an
+        # arbitrary moment often has none in flight, and the retry path would go untested.
+        cluster.replica("rasa-2").freeze_process("rasa")
+        await asyncio.sleep(FROZEN_SECONDS)
+        cluster.replica("rasa-2").kill_process("rasa")  # SIGKILL: no graceful shutdown
+        killed_at.append(time.monotonic())
 
     def after_turn() -> None:
         nonlocal answered
         answered += 1
-        if answered == CONVERSATIONS * 5 and not killed_at:  # half the turns answered, half to go
-            cluster.replica("rasa-2").kill_process("rasa")  # SIGKILL: no graceful shutdown
-            killed_at.append(time.monotonic())
+        if answered == CONVERSATIONS * 5 and not crashes:  # half the turns answered, half to go
+            crashes.append(asyncio.get_running_loop().create_task(hang_then_crash()))
 
-    run = asyncio.run(load(cluster, senders, after_turn))
+    async def load_and_crash() -> Run:
+        run = await load(cluster, senders, after_turn)
+        await asyncio.gather(*crashes)
+        return run
+
+    run = asyncio.run(load_and_crash())
 
     # Every turn answered right in the end, and exactly once in the tracker store: none lost, none twice.
     check_replies(run, senders)
