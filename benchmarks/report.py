@@ -23,6 +23,7 @@ from matplotlib.figure import Figure  # no pyplot: no GUI backend, Agg draws the
 
 import cluster_bench
 import common
+import threads_ab
 from visafaq.settings import PROJECT_ROOT
 
 GIB = 1024**3
@@ -763,6 +764,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines += tuning_section(tuning, summary)
     lines += pipelines_section(pipelines, summary)
     lines += latency_section(latency, summary)
+    lines += threads_ab.section(read(results_dir / "threads_ab.json"), summary)
     lines += startup_section(latency, summary)
     cluster = read(results_dir / "cluster.json")
     lines += cluster_bench.section(cluster, summary)

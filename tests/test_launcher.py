@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from visafaq.launcher import Assistant, Ports, Settings, StartupError, StopRequest
+from visafaq.launcher import THREAD_POOL_VARIABLES, Assistant, Ports, Settings, StartupError, StopRequest
 
 
 def test_web_origins_default_to_the_widget_page_on_localhost_and_127_0_0_1() -> None:
@@ -79,6 +79,18 @@ def test_the_rasa_server_reads_at_most_the_body_size_limit() -> None:
     assert Assistant(Settings()).environment()["SANIC_REQUEST_MAX_SIZE"] == "65536"
     small = Assistant(Settings(extra_env={"VISAFAQ_MAX_BODY_BYTES": "20000"}))
     assert small.environment()["SANIC_REQUEST_MAX_SIZE"] == "20000"
+
+
+def test_the_servers_get_one_thread_per_numeric_pool_unless_the_deployment_names_a_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Spinning TensorFlow and OpenBLAS pools doubled the Rasa server's CPU per message (benchmarks/threads_ab.py)."""
+    for name in THREAD_POOL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    environment = Assistant(Settings()).environment()
+    assert {name: environment[name] for name in THREAD_POOL_VARIABLES} == dict.fromkeys(THREAD_POOL_VARIABLES, "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert Assistant(Settings()).environment()["OMP_NUM_THREADS"] == "4"
 
 
 def test_the_web_app_decides_the_client_address_itself() -> None:

@@ -30,6 +30,9 @@ from visafaq import channel_config
 from visafaq.ratelimit import DEFAULT_MAX_BODY_BYTES, LimitConfigError, LimitSettings
 from visafaq.settings import PROJECT_ROOT
 
+#: Thread-pool sizes of TensorFlow and OpenBLAS, set to 1 for the servers unless already set.
+THREAD_POOL_VARIABLES = ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS", "OMP_NUM_THREADS")
+
 
 class StartupError(RuntimeError):
     """A process exited or did not become ready in time; the message says which and why."""
@@ -124,6 +127,11 @@ class Assistant:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # TensorFlow's and OpenBLAS's thread pools spin between operations, and a Rasa server handles one
+        # message at a time: one thread each halves its CPU time per message, and is no slower
+        # (benchmarks/threads_ab.py). A deployment may still name its own.
+        for name in THREAD_POOL_VARIABLES:
+            env.setdefault(name, "1")
         # rasa-sdk has no --interface option; its Sanic server reads SANIC_HOST (Rasa ignores it).
         env["SANIC_HOST"] = s.actions_interface
         # The action server beside this Rasa server, unless the deployment names another.

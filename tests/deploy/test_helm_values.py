@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from visafaq.launcher import THREAD_POOL_VARIABLES
 from visafaq.settings import PROJECT_ROOT
 
 VALUES = PROJECT_ROOT / "deploy" / "helm" / "rasa-values.yml"
@@ -49,3 +50,8 @@ def test_the_probes_need_no_token() -> None:
     assert values["livenessProbe"]["httpGet"]["path"] == "/"
     assert values["readinessProbe"]["httpGet"]["path"] == "/webhooks/rest/"
     assert values["applicationSettings"]["trainInitialModel"] is False
+
+
+def test_the_replicas_size_their_thread_pools_as_the_launcher_does() -> None:
+    given = {entry["name"]: entry.get("value") for entry in load("deploy/helm/rasa-values.yml")["extraEnv"]}
+    assert {name: given.get(name) for name in THREAD_POOL_VARIABLES} == dict.fromkeys(THREAD_POOL_VARIABLES, "1")
