@@ -155,6 +155,41 @@ def memory(pids: dict[str, int]) -> dict[str, dict[str, int]]:
     return found
 
 
+def measure_load(
+    running: common.Running,
+    texts: list[str],
+    messages: int,
+    concurrency: Sequence[int],
+    conversation_length: int,
+) -> list[dict[str, Any]]:
+    """A warm-up, then `messages` REST messages at each concurrency, with each server's CPU time."""
+    pids = running.assistant.pids()
+    common.log(f"warm-up: {WARMUP_MESSAGES} messages")
+    asyncio.run(load_run(running.rasa_url, texts, WARMUP_MESSAGES, 1, 5))
+    runs = []
+    for users in concurrency:
+        common.log(f"{messages} messages, {users} concurrent conversation(s)")
+        cpu_before = {name: common.tree_cpu_seconds(pid) for name, pid in pids.items()}
+        run = asyncio.run(load_run(running.rasa_url, texts, messages, users, conversation_length))
+        common.log(
+            f"  p50 {run['latency_ms']['p50']} ms, p95 {run['latency_ms']['p95']} ms, "
+            f"p99 {run['latency_ms']['p99']} ms, {run['messages_per_second']} msg/s, "
+            f"{run['errors']} errors"
+        )
+        # CPU time each server spent per answered message: the service demand that bounds
+        # throughput (cores / demand) and so latency under concurrent load.
+        run["cpu_ms_per_message"] = {
+            name: round(
+                (common.tree_cpu_seconds(pid) - cpu_before[name]) * 1000 / run["messages"],
+                2,
+            )
+            for name, pid in pids.items()
+            if run["messages"]
+        }
+        runs.append(run)
+    return runs
+
+
 def serve_and_measure(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
     startups: list[dict[str, float]] = []
     runs: list[dict[str, Any]] = []
@@ -167,36 +202,9 @@ def serve_and_measure(args: argparse.Namespace, texts: list[str]) -> dict[str, A
                 continue
             pids = running.assistant.pids()
             idle = memory(pids)
-            common.log(f"warm-up: {WARMUP_MESSAGES} messages")
-            asyncio.run(load_run(running.rasa_url, texts, WARMUP_MESSAGES, 1, 5))
-            for concurrency in args.concurrency:
-                common.log(f"{args.messages} messages, {concurrency} concurrent conversation(s)")
-                cpu_before = {name: common.tree_cpu_seconds(pid) for name, pid in pids.items()}
-                run = asyncio.run(
-                    load_run(
-                        running.rasa_url,
-                        texts,
-                        args.messages,
-                        concurrency,
-                        args.conversation_length,
-                    )
-                )
-                common.log(
-                    f"  p50 {run['latency_ms']['p50']} ms, p95 {run['latency_ms']['p95']} ms, "
-                    f"p99 {run['latency_ms']['p99']} ms, {run['messages_per_second']} msg/s, "
-                    f"{run['errors']} errors"
-                )
-                # CPU time each server spent per answered message: the service demand that bounds
-                # throughput (cores / demand) and so latency under concurrent load.
-                run["cpu_ms_per_message"] = {
-                    name: round(
-                        (common.tree_cpu_seconds(pid) - cpu_before[name]) * 1000 / run["messages"],
-                        2,
-                    )
-                    for name, pid in pids.items()
-                    if run["messages"]
-                }
-                runs.append(run)
+            runs = measure_load(
+                running, texts, args.messages, args.concurrency, args.conversation_length
+            )
             after = memory(pids)
     return {
         "startup_seconds": {

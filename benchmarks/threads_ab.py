@@ -18,7 +18,6 @@ Writes benchmarks/results/threads_ab.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import sys
@@ -31,6 +30,8 @@ import common
 import latency
 from visafaq.launcher import THREAD_POOL_VARIABLES as THREAD_VARIABLES
 
+#: As in benchmarks/latency.py's default load.
+CONVERSATION_LENGTH = 5
 #: "0" lets TensorFlow size its pools to the machine, as when the variables are unset; OpenBLAS's
 #: default is one thread per core.
 VARIANTS: dict[str, dict[str, str]] = {
@@ -58,31 +59,9 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def one_launch(
-    model: Path, texts: list[str], messages: int, concurrency: Sequence[int]
-) -> list[dict[str, Any]]:
-    runs = []
+def one_launch(model: Path, texts: list[str], messages: int) -> list[dict[str, Any]]:
     with common.running_assistant(model) as running:
-        pids = running.assistant.pids()
-        asyncio.run(latency.load_run(running.rasa_url, texts, latency.WARMUP_MESSAGES, 1, 5))
-        for users in concurrency:
-            cpu_before = {name: common.tree_cpu_seconds(pid) for name, pid in pids.items()}
-            run = asyncio.run(latency.load_run(running.rasa_url, texts, messages, users, 5))
-            run["cpu_ms_per_message"] = {
-                name: round(
-                    (common.tree_cpu_seconds(pid) - cpu_before[name])
-                    * 1000
-                    / max(run["messages"], 1),
-                    1,
-                )
-                for name, pid in pids.items()
-            }
-            common.log(
-                f"  {users} concurrent: {run['latency_ms']}, {run['messages_per_second']} msg/s, "
-                f"CPU ms/message {run['cpu_ms_per_message']}"
-            )
-            runs.append(run)
-    return runs
+        return latency.measure_load(running, texts, messages, (1, 10), CONVERSATION_LENGTH)
 
 
 def summary(launches: list[dict[str, Any]]) -> dict[str, Any]:
@@ -110,7 +89,8 @@ def section(results: dict[str, Any] | None, summary: dict[str, Any]) -> list[str
     out = [
         "### Thread pools of the Rasa server",
         "",
-        f"`VISAFAQ_TODAY=2026-11-24 .venv/bin/python benchmarks/threads_ab.py` Run {run['date']}, "
+        f"`VISAFAQ_TODAY={run['answers_as_of']} .venv/bin/python {run['command']}` "
+        f"Run {run['date']}, "
         f"commit {(run['git_commit'] or '?')[:12]}: the assistant launched with each setting in "
         f"turn, {results['settings']['rounds']} times, {results['settings']['messages']} messages "
         "per concurrency each; medians over the launches.",
@@ -160,12 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 launches[name].append(
                     {
                         "round": round_number,
-                        "runs": one_launch(args.model, texts, args.messages, (1, 10)),
+                        "runs": one_launch(args.model, texts, args.messages),
                     }
                 )
     results = {
         "run": common.run_info(" ".join(["benchmarks/threads_ab.py", *(argv or sys.argv[1:])])),
-        "settings": {"messages": args.messages, "rounds": args.rounds, "message_source": source},
+        "settings": {
+            "messages": args.messages,
+            "rounds": args.rounds,
+            "conversation_length": CONVERSATION_LENGTH,
+            "message_source": source,
+        },
         "variants": {
             name: {"environment": VARIANTS[name], "launches": runs, "median": summary(runs)}
             for name, runs in launches.items()
