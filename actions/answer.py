@@ -45,7 +45,7 @@ class ActionAnswer(Action):
         question = user_text(tracker) if topic_of_intent(intent) else str(tracker.get_slot("question") or "")
         on = settings.today()
         try:
-            programme = programme_slot(tracker)
+            programme = programme_slot(tracker, topic)
             if topic is None:
                 if programme is None:
                     dispatcher.utter_message(response="utter_what_can_i_do")

@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
-from visafaq.answering import Answerer, Reply
+from visafaq.answering import Answerer, Reply, meant_programme
 from visafaq.db.engine import make_engine
 from visafaq.knowledge.queries import KnowledgeStore
 from visafaq.triage.records import Asked, Unanswered, record_unanswered
@@ -59,15 +59,25 @@ def user_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 
 
-def programme_slot(tracker: Tracker) -> str | None:
-    """The programme in the conversation, as an id, whatever name the user gave it."""
-    value = tracker.get_slot("programme")
-    if isinstance(value, list):  # several mentioned: the last one said is the one meant
-        value = value[-1] if value else None
-    if not value:
-        return None
-    programme = knowledge().programme_named(str(value))
-    return programme.id if programme else None
+#: The entities that name a programme: DIET's, and the spaCy entity ruler's.
+PROGRAMME_ENTITIES = frozenset({"programme", "PROGRAMME"})
+
+
+def programme_slot(tracker: Tracker, topic: str | None = None) -> str | None:
+    """The programme in the conversation, as an id, whatever name the user gave it. When the latest
+    message named several, the one it is about (`meant_programme`, which may depend on the `topic`):
+    Rasa's slot keeps only the last one named."""
+    entities: list[dict[str, Any]] = tracker.latest_message.get("entities") or []
+    said = [
+        str(e.get("value"))
+        for e in sorted(entities, key=lambda e: int(e.get("start") or 0))
+        if e.get("entity") in PROGRAMME_ENTITIES
+    ]
+    if len(said) < 2:
+        value = tracker.get_slot("programme")
+        said = [str(value)] if value else []
+    named = [programme.id for name in said if (programme := knowledge().programme_named(name))]
+    return meant_programme(named, topic)
 
 
 def asked(tracker: Tracker, question: str | None = None) -> Asked:

@@ -11,8 +11,10 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import answerer, programme_slot, record, say_unavailable, topic_of_intent
-from visafaq.answering import Button, intent_payload
+from actions.common import answerer, programme_slot, record, say_unavailable, send, topic_of_intent, user_text
+from actions.eligibility import verdict_for_question
+from visafaq import settings
+from visafaq.answering import Button, Reply, decided_nothing, intent_payload, verdict_reply
 
 #: How many close topics to offer.
 CLOSEST = 3
@@ -25,8 +27,23 @@ def closest_topics(tracker: Tracker) -> list[str]:
     return [t for t in topics if t][:CLOSEST]
 
 
+def checked_guess(tracker: Tracker, topics: list[str], programme: str | None) -> Reply | None:
+    """The verdict on the first close topic whose eligibility check the question's figures decide
+    something of ("im 17 now, can i sign up..."), as a guess; None when the figures decide nothing."""
+    on = settings.today()
+    for topic in topics:
+        checked = verdict_for_question(tracker, programme, topic, on)
+        if checked is not None and not decided_nothing(checked[0]):
+            verdict, checked_programme = checked
+            reply = verdict_reply(verdict, programme=checked_programme, topic=topic)
+            return answerer().as_guess(reply, topic, checked_programme)
+    return None
+
+
 class ActionAskAffirmation(Action):
-    """Stage one of the fallback: "I'm not sure: did you mean ...?" with the closest topics."""
+    """Stage one of the fallback: "I'm not sure: did you mean ...?" with the closest topics. When
+    one of them has a fact that clearly matches the question's words, that answer comes first, as a
+    guess, and the other topics are offered after it."""
 
     def name(self) -> str:
         return "action_default_ask_affirmation"
@@ -36,14 +53,23 @@ class ActionAskAffirmation(Action):
         record(tracker, "fallback", candidates=topics)
         try:
             programme = programme_slot(tracker)
+            guess = checked_guess(tracker, topics, programme) or answerer().likely_answer(
+                user_text(tracker), topics, programme, settings.today()
+            )
             entities = {"programme": programme} if programme else {}
-            buttons = [Button(answerer().topic_title(t), intent_payload(f"ask_{t}", **entities)) for t in topics]
+            buttons = [
+                Button(answerer().topic_title(t), intent_payload(f"ask_{t}", **entities))
+                for t in topics
+                if guess is None or t != guess.topic
+            ]
         except (SQLAlchemyError, LookupError) as error:
             say_unavailable(dispatcher, "action_default_ask_affirmation", error)
             return []
         buttons.append(Button("Something else", intent_payload("deny")))
+        if guess is not None:
+            send(dispatcher, guess)
         dispatcher.utter_message(
-            response="utter_not_sure",
+            response="utter_not_sure" if guess is None else "utter_not_sure_after_guess",
             buttons=[{"title": b.title, "payload": b.payload} for b in buttons],
         )
         return []

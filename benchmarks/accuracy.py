@@ -57,6 +57,7 @@ from rank_bm25 import BM25Okapi
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 import common
+from visafaq.answering import meant_programme
 from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
 from visafaq.knowledge.documents import FactStatus
@@ -467,14 +468,18 @@ def intent_of(parsed: dict[str, Any]) -> tuple[str, float]:
     return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
 
 
-def programme_of(parsed: dict[str, Any], names: dict[str, str]) -> str | None:
-    """The programme entity as an id; the last one named wins, as in the actions."""
-    found = None
+def programme_of(
+    parsed: dict[str, Any], names: dict[str, str], topic: str | None = None
+) -> str | None:
+    """The programme entity as an id; of several, the one the actions take (`meant_programme`)."""
     entities = sorted(parsed.get("entities") or [], key=lambda e: int(e.get("start") or 0))
-    for entity in entities:
-        if entity.get("entity") in {"programme", "PROGRAMME"}:
-            found = names.get(str(entity.get("value", "")).strip().casefold(), found)
-    return found
+    named = [
+        names[value]
+        for entity in entities
+        if entity.get("entity") in {"programme", "PROGRAMME"}
+        and (value := str(entity.get("value", "")).strip().casefold()) in names
+    ]
+    return meant_programme(named, topic)
 
 
 #: Why an assistant answer was right or wrong, in the order the checks run (the first that applies).
@@ -539,7 +544,7 @@ def ask_questions(
         intent, confidence = intent_of(parsed)
         in_scope += intent not in common.OUT_OF_SCOPE_INTENTS
         topic = intent.removeprefix("ask_") if intent.startswith("ask_") else None
-        programme = programme_of(parsed, names)
+        programme = programme_of(parsed, names, topic)
         asked_programme = intent not in {"greet", "inform"} and any(
             p.startswith('/inform{"programme"') for p in payloads
         )

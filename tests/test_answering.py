@@ -14,6 +14,7 @@ from visafaq.answering import (
     decided_nothing,
     describe_input,
     intent_payload,
+    meant_programme,
     topic_weights,
 )
 from visafaq.db.engine import make_engine
@@ -230,3 +231,31 @@ def test_only_a_verdict_that_says_nothing_yet_gives_way_to_the_facts() -> None:
     assert not decided_nothing(verdict(reasons=(Reason("a.rule", True, "Over 28 hours.", ()),)))
     assert not decided_nothing(verdict(pending=(Pending("a.rule", "At most 28 hours.", (), partly_known=True),)))
     assert decided_nothing(verdict(pending=(Pending("a.rule", "At most 28 hours.", ()),)))
+
+
+@pytest.mark.parametrize(
+    ("named", "topic", "meant"),
+    [
+        ([], None, None),
+        (["titp"], "path_to_ssw", "titp"),
+        (["ssw"], "path_to_ssw", "ssw"),
+        (["esd", "ssw"], "path_to_ssw", "esd"),  # where the person comes from
+        (["ssw", "esd", "ssw"], "path_to_ssw", "esd"),
+        (["esd", "ssw"], "documents", "ssw"),  # otherwise the last one named
+        (["titp", "general"], "documents", "titp"),  # a programme beside the shared notions
+        (["general"], "documents", "general"),
+    ],
+)
+def test_the_programme_meant_among_several_named(named: list[str], topic: str | None, meant: str | None) -> None:
+    assert meant_programme(named, topic) == meant
+
+
+def test_a_guess_needs_a_close_topics_fact_sharing_two_telling_words(product_answerer: Answerer) -> None:
+    question = "an agent wants a big deposit and fee before i can be a trainee, normal?"
+    guess = product_answerer.likely_answer(question, ["salary", "brokers_fees"], None, TODAY)  # cued: trainee
+    assert guess is not None and (guess.topic, guess.programme) == ("brokers_fees", "titp")
+    assert guess.text.startswith("I'm not sure I understood, but this may answer it (brokers and fees, ")
+    assert guess.buttons == ()  # the fallback offers the other close topics instead
+    # Not among the close topics, or words most facts share: no guess.
+    assert product_answerer.likely_answer(question, ["salary", "family"], "titp", TODAY) is None
+    assert product_answerer.likely_answer("weather tomorrow in japan for work", ["overview"], "titp", TODAY) is None

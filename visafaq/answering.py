@@ -42,6 +42,13 @@ CLEAR_LEAD = 1.5
 PLANNING_TOPICS = frozenset({"overview", "applicant_requirements", "application_steps", "duration", "stages", "quota"})
 #: Topics whose answers may quote the programme's document checklists.
 CHECKLIST_TOPICS = frozenset({"documents"})
+#: A question NLU was unsure of is answered from one of its closest topics only when one of that
+#: topic's facts shares at least this many of the question's telling words: one shared word is too
+#: often chance.
+LIKELY_MIN_SHARED_WORDS = 2
+#: A word tells facts apart for that guess only when fewer than this share of all facts have it
+#: ("passport", "broker"; not "work", "japan" or "company").
+TELLING_WORD_MAX_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,27 @@ class Button:
 def intent_payload(intent: str, **entities: str) -> str:
     """A button payload that Rasa reads as that intent with those entities, skipping NLU."""
     return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
+
+
+#: The topic whose questions name where a person is going as well as where they come from.
+PATH_TOPIC = "path_to_ssw"
+#: The programme such questions lead to.
+PATH_DESTINATION = "ssw"
+
+
+def meant_programme(named: Sequence[str], topic: str | None = None) -> str | None:
+    """Which of the programmes a message named (ids, in the order said) it is about.
+
+    The shared notions (CoE, residence card) appear in every programme's questions, so another
+    programme named beside them is the one meant ("papers for the trainee CoE"). A question on the
+    path to Specified Skilled Worker is about where the person comes from ("with ikusei shuro, how
+    long until tokutei ginou?"). Otherwise the last one named, as a follow-up names its programme last."""
+    ids = list(dict.fromkeys(named))
+    if len(ids) > 1 and GENERAL in ids:
+        ids.remove(GENERAL)
+    if len(ids) > 1 and topic == PATH_TOPIC and PATH_DESTINATION in ids:
+        ids.remove(PATH_DESTINATION)
+    return ids[-1] if ids else None
 
 
 @dataclass(frozen=True)
@@ -293,6 +321,43 @@ class Answerer:
             programme=programme_id,
             topic=topic_id,
         )
+
+    def likely_answer(self, question: str, topics: Sequence[str], programme_id: str | None, on: date) -> Reply | None:
+        """For a question NLU was unsure of: the answer on whichever of its closest `topics` has the
+        fact sharing the most of the question's telling words (at least LIKELY_MIN_SHARED_WORDS; the
+        closer topic wins a tie), offered as a guess. None when no fact matches that well, or when
+        the programme is neither known nor named by the question's words: a guess needs both signals,
+        NLU's closest topics and the facts' own words, to agree."""
+        if programme_id is None:
+            cued = self.cued_programmes(question, list(PROGRAMME_ORDER))
+            if len(cued) > 1 and GENERAL in cued:
+                cued.remove(GENERAL)
+            if len(cued) != 1:
+                return None
+            programme_id = cued[0]
+        words = " ".join(word for word in search_terms(question) if word not in self._programme_words)
+        most = TELLING_WORD_MAX_SHARE * len(self.store.base.facts)
+        matches = {word: found for word, found in self.store.term_matches(words).items() if len(found) < most}
+        best_topic, best_shared = None, LIKELY_MIN_SHARED_WORDS - 1
+        for topic_id in topics:
+            facts = self.store.facts(programme_id, topic_id, on) or self.store.facts(GENERAL, topic_id, on)
+            shared = max((sum(fact.id in found for found in matches.values()) for fact in facts), default=0)
+            if shared > best_shared:
+                best_topic, best_shared = topic_id, shared
+        if best_topic is None:
+            return None
+        reply = self.answer(programme_id, best_topic, question, on)
+        if not reply.answered:
+            return None
+        # The fallback offers the other close topics instead of this topic's follow-ups.
+        return self.as_guess(replace(reply, buttons=()), best_topic, reply.programme or programme_id)
+
+    def as_guess(self, reply: Reply, topic_id: str, programme_id: str) -> Reply:
+        """A reply to a question NLU was unsure of, saying so and what it took the question to be about."""
+        about = self.topic_title(topic_id).lower()
+        if programme_id != GENERAL:  # shared notions are not a programme to name
+            about += f", {self.programme_name(programme_id)}"
+        return replace(reply, text=f"I'm not sure I understood, but this may answer it ({about}):\n\n{reply.text}")
 
     def _in_staff_order(self, facts: list[FactAnswer], on: date) -> list[FactAnswer]:
         """The facts in the order staff wrote them (the store returns best match first)."""

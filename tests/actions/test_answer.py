@@ -87,6 +87,33 @@ def test_a_programme_alias_from_the_entity_ruler_is_stored_as_the_programme_id(
     assert turn.slots["programme"] == "titp"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "named", "meant"),
+    [
+        # The path to SSW is asked about from where the person comes from.
+        ("with ikusei shuro how long until tokutei ginou", "ask_path_to_ssw", ["ikusei shuro", "tokutei ginou"], "esd"),
+        # A shared notion (the CoE) named beside a programme is that programme's.
+        ("papers for the trainee visa coe", "ask_documents", ["trainee visa", "coe"], "titp"),
+        # Otherwise the last one named.
+        (
+            "trainee visa or rather engineer visa, how long to stay",
+            "ask_duration",
+            ["trainee visa", "engineer visa"],
+            "gijinkoku",
+        ),
+    ],
+)
+def test_of_several_programmes_named_the_answer_is_for_the_one_the_question_is_about(
+    domain: dict[str, Any], database: Engine, text: str, intent: str, named: list[str], meant: str
+) -> None:
+    found = [entity("PROGRAMME", name, extractor="SpacyEntityExtractor") for name in named]
+    tracker = conversation(domain, text, intent, found)
+    assert tracker.get_slot("programme") == named[-1]  # Rasa's text slot keeps the last one named
+    turn = run(ActionAnswer(), tracker, domain)
+    assert_answers_from(turn, database, meant, intent.removeprefix("ask_"))
+    assert turn.slots["programme"] == meant
+
+
 def test_a_follow_up_naming_another_programme_answers_the_last_topic_for_it(
     domain: dict[str, Any], database: Engine
 ) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from actions import ActionAskAffirmation, ActionDefaultFallback, ActionOutOfScope
 from actions.common import UNAVAILABLE
-from tests.actions.conftest import conversation, payload, run
+from tests.actions.conftest import SOURCE_LINE, conversation, entity, payload, run
 from visafaq.knowledge.queries import KnowledgeStore
 from visafaq.triage.schema import UnansweredRow
 
@@ -118,3 +118,55 @@ def test_when_the_database_is_down_ask_affirmation_says_so(
     turn = run(ActionAskAffirmation(), tracker, domain)
     assert turn.text == UNAVAILABLE
     assert any(r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_ask_affirmation_leads_with_the_close_topic_whose_fact_matches_the_question(
+    domain: dict[str, Any], database: Engine
+) -> None:
+    text = "an agent in my country wants a big deposit and fee before i can start, normal?"
+    ranking = [("ask_salary", 0.3), ("ask_brokers_fees", 0.25), ("ask_problems", 0.1)]
+    tracker = conversation(domain, text, "nlu_fallback", slots={"programme": "titp"}, confidence=0.45, ranking=ranking)
+    turn = run(ActionAskAffirmation(), tracker, domain)
+    guess, offer = turn.messages
+    # Said as a guess, with what it was taken to be about, and sourced like any answer.
+    assert str(guess["text"]).startswith("I'm not sure I understood, but this may answer it (brokers and fees, ")
+    assert SOURCE_LINE.match(str(guess["text"]).splitlines()[-1])
+    assert offer["response"] == "utter_not_sure_after_guess"
+    # The other close topics are still offered; the guessed one is not offered twice.
+    assert [payload(b)[0] for b in turn.buttons] == ["ask_salary", "ask_problems", "deny"]
+    [row] = unanswered(database)
+    assert row.reason == "fallback"  # staff still see that NLU was unsure
+
+
+def test_ask_affirmation_gives_the_verdict_when_the_figures_decide_a_close_topics_check(
+    domain: dict[str, Any], database: Engine
+) -> None:
+    text = "im 17 now, sign me up as jisshusei or i wait"
+    ranking = [("ask_applicant_requirements", 0.3), ("ask_duration", 0.2)]
+    tracker = conversation(
+        domain,
+        text,
+        "nlu_fallback",
+        [entity("age", "17", 17), entity("programme", "jisshusei", "titp")],
+        confidence=0.45,
+        ranking=ranking,
+    )
+    turn = run(ActionAskAffirmation(), tracker, domain)
+    assert turn.text.startswith("I'm not sure I understood, but this may answer it (who can apply, ")
+    assert "No." in turn.text and "18" in turn.text
+    assert turn.responses == ["utter_not_sure_after_guess"]
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("what will the weather be tomorrow in japan for trainees", {"programme": "titp"}),  # only common words
+        ("an agent wants a big deposit and fee before i can start", {}),  # no programme known or named
+    ],
+)
+def test_ask_affirmation_does_not_guess_without_both_signals(
+    domain: dict[str, Any], database: Engine, text: str, slots: dict[str, Any]
+) -> None:
+    ranking = [("ask_brokers_fees", 0.3), ("ask_overview", 0.2)]
+    turn = run(ActionAskAffirmation(), conversation(domain, text, "nlu_fallback", slots=slots, ranking=ranking), domain)
+    assert turn.responses == ["utter_not_sure"] and len(turn.messages) == 1
