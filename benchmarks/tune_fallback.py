@@ -94,8 +94,10 @@ class Parsed:
     def of(cls, parsed: dict[str, Any]) -> Parsed:
         ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
         seen = parsed.get("nearest_example")
-        if isinstance(seen, dict) and seen.get("decided"):
+        if isinstance(seen, dict) and seen.get("decided") in ("out_of_scope", "vote"):
             ranking = ranking[1:]  # the component's own decision; DIET's ranking is below it
+        # ("unsure" put nlu_fallback on top, left out above: DIET's out_of_scope is the top, and
+        # both count as not answered.)
         first: dict[str, Any] = ranking[0] if ranking else {"name": "", "confidence": 0.0}
         second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
         nearest = None

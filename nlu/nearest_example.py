@@ -9,7 +9,9 @@ The message is out of scope when nothing in scope is similar enough (`min_simila
 out-of-scope example is closer than every in-scope one by more than `out_of_scope_margin`.
 
 A message in which the spaCy entity ruler found a programme name (`keep_when_entities`) is ours,
-whatever it resembles.
+whatever it resembles: when DIET itself said `out_of_scope` to one ("what is the point of the
+technical intern programme, who is it for"), it becomes `nlu_fallback`, so the person gets the closest
+topics (and a likely answer) instead of being told the assistant does not cover what they named.
 
 It also has a say when DIET is unsure. Below `vote_below` of DIET's confidence (where the
 FallbackClassifier would say "I'm not sure", or nearly), the `vote_k` most similar in-scope examples
@@ -69,6 +71,7 @@ VOTE_SHARE_KEY = "vote_share"
 #: What the component decided, in the parse output (False: nothing).
 DECIDED_OUT_OF_SCOPE = "out_of_scope"
 DECIDED_BY_VOTE = "vote"
+DECIDED_UNSURE = "unsure"
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,9 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
             exempt = self._keep(message)
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             decided: str | bool = False
-            if not exempt and current != self.out_of_scope_intent and self.is_out_of_scope(nearest):
+            if exempt and current == self.out_of_scope_intent:
+                decided = DECIDED_UNSURE
+            elif not exempt and current != self.out_of_scope_intent and self.is_out_of_scope(nearest):
                 decided = DECIDED_OUT_OF_SCOPE
             elif self.vote_decides(nearest, current, *diet_top(message)):
                 decided = DECIDED_BY_VOTE
@@ -236,6 +241,9 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
                 )
             elif decided == DECIDED_BY_VOTE:
                 decide(message, nearest.vote, nearest.vote_share, keep_ranking=True)
+            elif decided == DECIDED_UNSURE:
+                confidence = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                decide(message, FALLBACK_INTENT, 1.0 - confidence, keep_ranking=True)
         return messages
 
     def is_out_of_scope(self, nearest: Nearest) -> bool:

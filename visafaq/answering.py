@@ -328,29 +328,39 @@ class Answerer:
         closer topic wins a tie), offered as a guess. None when no fact matches that well, or when
         the programme is neither known nor named by the question's words: a guess needs both signals,
         NLU's closest topics and the facts' own words, to agree."""
+        programme_id = programme_id or self.named_programme(question)
         if programme_id is None:
-            cued = self.cued_programmes(question, list(PROGRAMME_ORDER))
-            if len(cued) > 1 and GENERAL in cued:
-                cued.remove(GENERAL)
-            if len(cued) != 1:
-                return None
-            programme_id = cued[0]
-        words = " ".join(word for word in search_terms(question) if word not in self._programme_words)
-        most = TELLING_WORD_MAX_SHARE * len(self.store.base.facts)
-        matches = {word: found for word, found in self.store.term_matches(words).items() if len(found) < most}
-        best_topic, best_shared = None, LIKELY_MIN_SHARED_WORDS - 1
-        for topic_id in topics:
-            facts = self.store.facts(programme_id, topic_id, on) or self.store.facts(GENERAL, topic_id, on)
-            shared = max((sum(fact.id in found for found in matches.values()) for fact in facts), default=0)
-            if shared > best_shared:
-                best_topic, best_shared = topic_id, shared
-        if best_topic is None:
+            return None
+        shared = self.shared_words(question, topics, programme_id, on)
+        best_topic = max(topics, key=lambda topic: shared[topic], default=None)  # first of the best
+        if best_topic is None or shared[best_topic] < LIKELY_MIN_SHARED_WORDS:
             return None
         reply = self.answer(programme_id, best_topic, question, on)
         if not reply.answered:
             return None
         # The fallback offers the other close topics instead of this topic's follow-ups.
         return self.as_guess(replace(reply, buttons=()), best_topic, reply.programme or programme_id)
+
+    def named_programme(self, question: str) -> str | None:
+        """The one programme the question's words name or cue, the shared notions giving way to a
+        programme; None when they name none or several."""
+        cued = self.cued_programmes(question, list(PROGRAMME_ORDER))
+        if len(cued) > 1 and GENERAL in cued:
+            cued.remove(GENERAL)
+        return cued[0] if len(cued) == 1 else None
+
+    def shared_words(self, question: str, topics: Sequence[str], programme_id: str, on: date) -> dict[str, int]:
+        """For each topic, how many of the question's telling words its best-matching fact for the
+        programme (or the shared facts, where the programme has none on it) contains. Telling: not a
+        programme's name, and in fewer than TELLING_WORD_MAX_SHARE of all facts."""
+        words = " ".join(word for word in search_terms(question) if word not in self._programme_words)
+        most = TELLING_WORD_MAX_SHARE * len(self.store.base.facts)
+        matches = [found for found in self.store.term_matches(words).values() if len(found) < most]
+        shared: dict[str, int] = {}
+        for topic_id in topics:
+            facts = self.store.facts(programme_id, topic_id, on) or self.store.facts(GENERAL, topic_id, on)
+            shared[topic_id] = max((sum(fact.id in found for found in matches) for fact in facts), default=0)
+        return shared
 
     def as_guess(self, reply: Reply, topic_id: str, programme_id: str) -> Reply:
         """A reply to a question NLU was unsure of, saying so and what it took the question to be about."""

@@ -145,3 +145,16 @@ def test_settings_that_are_not_numbers_are_refused_with_their_name() -> None:
     assert "`out_of_scope_margin` must be a number, got None" in errors[1]
     assert "`vote_k` must be a whole number from 1, got 0" in errors[2]
     assert "`vote_share` must be a number, got 'most'" in errors[3]
+
+
+def test_diet_s_out_of_scope_on_a_message_naming_a_programme_becomes_unsure() -> None:
+    named = {"entity": "PROGRAMME", "start": 32, "end": 35}
+    cases: list[dict[str, Any]] = [
+        {"text": "what is the point of it, who is SSW for", "entities": [named], "diet": ["out_of_scope", 0.99]},
+        {"text": "what is the point of it, who is it for", "diet": ["out_of_scope", 0.99]},
+    ]
+    named_case, unnamed = run(cases)["cases"]
+    # Ours, since it names our programme, but DIET has no topic for it: the fallback asks.
+    assert named_case["intent"] == "nlu_fallback" and named_case["nearest"]["decided"] == "unsure"
+    assert named_case["ranking"][:2] == ["nlu_fallback", "out_of_scope"]  # DIET's ranking kept below
+    assert unnamed["intent"] == "out_of_scope" and unnamed["nearest"]["decided"] is False
