@@ -46,6 +46,8 @@ class ActionAnswer(Action):
         on = settings.today()
         try:
             programme = programme_slot(tracker, topic)
+            if programme is not None and topic_of_intent(intent):  # a programme chosen by button stands
+                programme = answerer().sharpened_programme(programme, topic, question)
             if topic is None:
                 if programme is None:
                     dispatcher.utter_message(response="utter_what_can_i_do")

@@ -259,3 +259,20 @@ def test_a_guess_needs_a_close_topics_fact_sharing_two_telling_words(product_ans
     # Not among the close topics, or words most facts share: no guess.
     assert product_answerer.likely_answer(question, ["salary", "family"], "titp", TODAY) is None
     assert product_answerer.likely_answer("weather tomorrow in japan for work", ["overview"], "titp", TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("programme", "topic", "question", "sharpened"),
+    [
+        ("general", "documents", "which papers for my CoE as a trainee", "titp"),
+        ("general", "documents", "which papers for my CoE", "general"),  # no cue: the shared notions
+        ("general", "documents", "papers for a trainee or a student intern CoE", "general"),  # two cues: unclear
+        ("ssw", "path_to_ssw", "after 2go can i go to tokutei ginou without a test", "titp"),
+        ("ssw", "documents", "after 2go which papers for tokutei ginou", "ssw"),  # not the path: as named
+        ("gijinkoku", "documents", "papers for my CoE as a trainee", "gijinkoku"),  # a programme named stands
+    ],
+)
+def test_cue_words_sharpen_a_vague_programme(
+    product_answerer: Answerer, programme: str, topic: str, question: str, sharpened: str
+) -> None:
+    assert product_answerer.sharpened_programme(programme, topic, question) == sharpened

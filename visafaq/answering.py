@@ -258,6 +258,16 @@ class Answerer:
             return GENERAL
         return None
 
+    def sharpened_programme(self, programme_id: str, topic_id: str | None, question: str) -> str:
+        """The named programme, unless the question's cue words point to a more specific one: a
+        programme rather than the shared notions ("papers for my CoE as a trainee"), or, on the path to
+        Specified Skilled Worker, where the person comes from ("after 2go can i go to tokutei ginou")."""
+        vaguer = {GENERAL} | ({PATH_DESTINATION} if topic_id == PATH_TOPIC else set())
+        if programme_id not in vaguer:
+            return programme_id
+        cued = [p for p in self.cued_programmes(question, list(PROGRAMME_ORDER)) if p not in vaguer]
+        return cued[0] if len(cued) == 1 else programme_id
+
     def cued_programmes(self, question: str, candidates: list[str]) -> list[str]:
         """The candidates whose cue words or names the question uses, as whole words. A match inside a
         longer one of another programme does not count: "intern" in "technical intern" is not a
