@@ -8,7 +8,8 @@ training time.
   concurrency setting (default 1 and 10 concurrent conversations), from asyncio + httpx over
   loopback. Each worker is one user: it sends its next message when the previous reply has come,
   and starts a new conversation every `--conversation-length` messages (default 5), so sessions
-  start as they do in real use. Messages are the questions of benchmarks/questions.yml, in turn.
+  start as they do in real use. Messages are the questions of benchmarks/questions.yml, in turn,
+  each with a new `message_id` as the widget sends (`--no-message-ids`: without).
   Reported: p50/p95/p99 and mean latency, messages per second (messages / wall time), errors.
 - Memory: VmRSS from /proc/<pid>/status of each server and its children, when idle after start-up
   and after the load runs.
@@ -96,8 +97,11 @@ async def load_run(
     total: int,
     concurrency: int,
     conversation_length: int,
+    message_ids: bool = True,
 ) -> dict[str, Any]:
-    """`total` messages from `concurrency` users at once; latencies in milliseconds."""
+    """`total` messages from `concurrency` users at once; latencies in milliseconds. Each message
+    carries a `message_id`, as the widget's do (the REST channel then looks for it among the
+    conversation's stored messages, to answer a retry once): `message_ids=False` leaves it out."""
     run_id = uuid.uuid4().hex[:8]
     counter = itertools.count()
     latencies: list[float] = []
@@ -120,6 +124,8 @@ async def load_run(
                     "sender": f"bench-latency-{run_id}-c{concurrency}-u{worker}-{conversation}",
                     "message": texts[index % len(texts)],
                 }
+                if message_ids:
+                    body["message_id"] = uuid.uuid4().hex
                 started = time.perf_counter()
                 try:
                     response = await client.post("/webhooks/rest/webhook", json=body)
@@ -161,6 +167,7 @@ def measure_load(
     messages: int,
     concurrency: Sequence[int],
     conversation_length: int,
+    message_ids: bool = True,
 ) -> list[dict[str, Any]]:
     """A warm-up, then `messages` REST messages at each concurrency, with each server's CPU time."""
     pids = running.assistant.pids()
@@ -170,7 +177,9 @@ def measure_load(
     for users in concurrency:
         common.log(f"{messages} messages, {users} concurrent conversation(s)")
         cpu_before = {name: common.tree_cpu_seconds(pid) for name, pid in pids.items()}
-        run = asyncio.run(load_run(running.rasa_url, texts, messages, users, conversation_length))
+        run = asyncio.run(
+            load_run(running.rasa_url, texts, messages, users, conversation_length, message_ids)
+        )
         common.log(
             f"  p50 {run['latency_ms']['p50']} ms, p95 {run['latency_ms']['p95']} ms, "
             f"p99 {run['latency_ms']['p99']} ms, {run['messages_per_second']} msg/s, "
@@ -203,7 +212,12 @@ def serve_and_measure(args: argparse.Namespace, texts: list[str]) -> dict[str, A
             pids = running.assistant.pids()
             idle = memory(pids)
             runs = measure_load(
-                running, texts, args.messages, args.concurrency, args.conversation_length
+                running,
+                texts,
+                args.messages,
+                args.concurrency,
+                args.conversation_length,
+                not args.no_message_ids,
             )
             after = memory(pids)
     return {
@@ -288,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--conversation-length", type=int, default=5)
     parser.add_argument("--startups", type=int, default=3, help="server launches timed")
     parser.add_argument("--skip-train", action="store_true", help="no training-time measurement")
+    parser.add_argument(
+        "--no-message-ids", action="store_true", help="send no message_id (the widget sends one)"
+    )
     parser.add_argument("--output", type=Path, default=common.RESULTS_DIR / "latency.json")
     args = parser.parse_args(argv)
     if not 1 <= args.messages <= 10_000 or not all(1 <= c <= 100 for c in args.concurrency):
@@ -303,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "messages_per_setting": args.messages,
             "concurrency": args.concurrency,
             "conversation_length": args.conversation_length,
+            "message_ids": not args.no_message_ids,
             "warmup_messages": WARMUP_MESSAGES,
             "message_source": source,
             "distinct_messages": len(texts),

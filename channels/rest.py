@@ -10,7 +10,8 @@ URL (/webhooks/rest/webhook) and behaviour and adds:
 - `"message_id"` (letters, digits, `-` and `_`, at most 64), which a client may send: a retry of a
   message whose first attempt was already handled (e.g. by a replica that died before it could answer,
   so the client saw a 502) is then answered from the tracker store with the replies that were stored
-  for it, instead of being handled a second time.
+  for it, instead of being handled a second time. The widget sends one with every message, so on a SQL
+  tracker store the look-up is one indexed query; the conversation is read and rebuilt only for a retry.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from sanic import Blueprint, response
@@ -196,7 +198,10 @@ class CheckedRestInput(RestInput):
         """If the tracker store already has this message, send the replies that were stored for it: the
         bot events after it and, for a conversation's first message, those of the session start
         before it (the disclaimer)."""
-        tracker = await self._app.ctx.agent.tracker_store.retrieve_full_tracker(message.sender_id)
+        store = self._app.ctx.agent.tracker_store
+        if not stored_message_may_exist(store, message.sender_id, str(message.message_id)):
+            return False
+        tracker = await store.retrieve_full_tracker(message.sender_id)
         events = list(tracker.events) if tracker else []
         at = next(
             (i for i, e in enumerate(events) if isinstance(e, UserUttered) and e.message_id == message.message_id),
@@ -223,3 +228,24 @@ class CheckedRestInput(RestInput):
                 extra = {key: value for key, value in (event.data or {}).items() if value}
                 await message.output_channel.send_response(message.sender_id, {"text": event.text, **extra})
         return True
+
+
+def stored_message_may_exist(store: TrackerStore, sender_id: str, message_id: str) -> bool:
+    """False when a SQL tracker store has no user message with this id for the sender, from one query on
+    the indexed sender column; True otherwise (found, or another kind of store, which cannot tell without
+    reading the whole conversation). Rebuilding a conversation from its events costs more CPU than
+    answering a message, and nearly every message id is new."""
+    inner = store._tracker_store if isinstance(store, FailSafeTrackerStore) else store
+    if not isinstance(inner, SQLTrackerStore):
+        return True
+    # Rasa stores each event as json.dumps(event.as_dict()); "_" is a LIKE wildcard, so it is escaped.
+    pattern = '%"message_id": "' + message_id.replace("\\", "\\\\").replace("_", "\\_") + '"%'
+    event = inner.SQLEvent
+    with inner.session_scope() as session:
+        found = (
+            session.query(event.id)
+            .filter(event.sender_id == sender_id, event.type_name == UserUttered.type_name)
+            .filter(event.data.like(pattern, escape="\\"))
+            .first()
+        )
+    return found is not None
