@@ -235,6 +235,7 @@ def stored_message_may_exist(store: TrackerStore, sender_id: str, message_id: st
     the indexed sender column; True otherwise (found, or another kind of store, which cannot tell without
     reading the whole conversation). Rebuilding a conversation from its events costs more CPU than
     answering a message, and nearly every message id is new."""
+    # Rasa wraps every store in a FailSafeTrackerStore, which has no public way to the store it wraps.
     inner = store._tracker_store if isinstance(store, FailSafeTrackerStore) else store
     if not isinstance(inner, SQLTrackerStore):
         return True

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -42,6 +42,10 @@ CLEAR_LEAD = 1.5
 PLANNING_TOPICS = frozenset({"overview", "applicant_requirements", "application_steps", "duration", "stages", "quota"})
 #: Topics whose answers may quote the programme's document checklists.
 CHECKLIST_TOPICS = frozenset({"documents"})
+#: The topic whose questions name where a person is going as well as where they come from.
+PATH_TOPIC = "path_to_ssw"
+#: The programme such questions lead to.
+PATH_DESTINATION = "ssw"
 #: A question NLU was unsure of is answered from one of its closest topics only when one of that
 #: topic's facts shares at least this many of the question's telling words: one shared word is too
 #: often chance.
@@ -60,12 +64,6 @@ class Button:
 def intent_payload(intent: str, **entities: str) -> str:
     """A button payload that Rasa reads as that intent with those entities, skipping NLU."""
     return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
-
-
-#: The topic whose questions name where a person is going as well as where they come from.
-PATH_TOPIC = "path_to_ssw"
-#: The programme such questions lead to.
-PATH_DESTINATION = "ssw"
 
 
 def meant_programme(named: Sequence[str], topic: str | None = None) -> str | None:
@@ -265,8 +263,7 @@ class Answerer:
         vaguer = {GENERAL} | ({PATH_DESTINATION} if topic_id == PATH_TOPIC else set())
         if programme_id not in vaguer:
             return programme_id
-        cued = [p for p in self.cued_programmes(question, list(PROGRAMME_ORDER)) if p not in vaguer]
-        return cued[0] if len(cued) == 1 else programme_id
+        return self.named_programme(question, excluding=vaguer) or programme_id
 
     def cued_programmes(self, question: str, candidates: list[str]) -> list[str]:
         """The candidates whose cue words or names the question uses, as whole words. A match inside a
@@ -351,10 +348,10 @@ class Answerer:
         # The fallback offers the other close topics instead of this topic's follow-ups.
         return self.as_guess(replace(reply, buttons=()), best_topic, reply.programme or programme_id)
 
-    def named_programme(self, question: str) -> str | None:
-        """The one programme the question's words name or cue, the shared notions giving way to a
-        programme; None when they name none or several."""
-        cued = self.cued_programmes(question, list(PROGRAMME_ORDER))
+    def named_programme(self, question: str, excluding: Set[str] = frozenset()) -> str | None:
+        """The one programme the question's words name or cue, leaving out `excluding`, the shared
+        notions giving way to a programme; None when they name none or several."""
+        cued = [p for p in self.cued_programmes(question, list(PROGRAMME_ORDER)) if p not in excluding]
         if len(cued) > 1 and GENERAL in cued:
             cued.remove(GENERAL)
         return cued[0] if len(cued) == 1 else None
