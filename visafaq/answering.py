@@ -66,6 +66,12 @@ def intent_payload(intent: str, **entities: str) -> str:
     return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
 
 
+def shared_notions_give_way(programmes: list[str]) -> list[str]:
+    """The programmes without the shared notions when another is among them: CoE and residence card
+    come up in every programme's questions, so a programme beside them is the one meant."""
+    return [p for p in programmes if p != GENERAL] if len(programmes) > 1 else programmes
+
+
 def meant_programme(named: Sequence[str], topic: str | None = None) -> str | None:
     """Which of the programmes a message named (ids, in the order said) it is about.
 
@@ -73,9 +79,7 @@ def meant_programme(named: Sequence[str], topic: str | None = None) -> str | Non
     programme named beside them is the one meant ("papers for the trainee CoE"). A question on the
     path to Specified Skilled Worker is about where the person comes from ("with ikusei shuro, how
     long until tokutei ginou?"). Otherwise the last one named, as a follow-up names its programme last."""
-    ids = list(dict.fromkeys(named))
-    if len(ids) > 1 and GENERAL in ids:
-        ids.remove(GENERAL)
+    ids = shared_notions_give_way(list(dict.fromkeys(named)))
     if len(ids) > 1 and topic == PATH_TOPIC and PATH_DESTINATION in ids:
         ids.remove(PATH_DESTINATION)
     return ids[-1] if ids else None
@@ -237,9 +241,7 @@ class Answerer:
         match the question's words clearly best, or the shared notions when they are among the best."""
         if len(candidates) == 1:
             return candidates[0]
-        cued = self.cued_programmes(question, candidates)
-        if len(cued) > 1 and GENERAL in cued:
-            cued.remove(GENERAL)  # shared notions (CoE, residence card) appear in every programme's questions
+        cued = shared_notions_give_way(self.cued_programmes(question, candidates))
         if len(cued) == 1:
             return cued[0]
         pool = cued or candidates
@@ -298,9 +300,7 @@ class Answerer:
                 return self.ask_programme(topic_id, on)
             programme_id, guessed = implied.programme, implied.said
         wording = self.ranking_words(question, topic_id)
-        facts = self.store.facts(programme_id, topic_id, on, wording)
-        if not facts and programme_id != "general":
-            facts = self.store.facts("general", topic_id, on, wording)
+        facts = self.topic_facts(programme_id, topic_id, on, wording)
         if not facts:
             return self.nothing_on(programme_id, topic_id, on)
         chosen = choose_facts(self._in_staff_order(facts, on), self.store.term_matches(wording))
@@ -352,8 +352,7 @@ class Answerer:
         """The one programme the question's words name or cue, leaving out `excluding`, the shared
         notions giving way to a programme; None when they name none or several."""
         cued = [p for p in self.cued_programmes(question, list(PROGRAMME_ORDER)) if p not in excluding]
-        if len(cued) > 1 and GENERAL in cued:
-            cued.remove(GENERAL)
+        cued = shared_notions_give_way(cued)
         return cued[0] if len(cued) == 1 else None
 
     def shared_words(self, question: str, topics: Sequence[str], programme_id: str, on: date) -> dict[str, int]:
@@ -365,7 +364,7 @@ class Answerer:
         matches = [found for found in self.store.term_matches(words).values() if len(found) < most]
         shared: dict[str, int] = {}
         for topic_id in topics:
-            facts = self.store.facts(programme_id, topic_id, on) or self.store.facts(GENERAL, topic_id, on)
+            facts = self.topic_facts(programme_id, topic_id, on)
             shared[topic_id] = max((sum(fact.id in found for found in matches) for fact in facts), default=0)
         return shared
 
@@ -375,6 +374,14 @@ class Answerer:
         if programme_id != GENERAL:  # shared notions are not a programme to name
             about += f", {self.programme_name(programme_id)}"
         return replace(reply, text=f"I'm not sure I understood, but this may answer it ({about}):\n\n{reply.text}")
+
+    def topic_facts(self, programme_id: str, topic_id: str, on: date, wording: str = "") -> list[FactAnswer]:
+        """The programme's facts on the topic, best match for `wording` first; a programme with nothing
+        of its own on the topic has the shared facts."""
+        facts = self.store.facts(programme_id, topic_id, on, wording)
+        if not facts and programme_id != GENERAL:
+            facts = self.store.facts(GENERAL, topic_id, on, wording)
+        return facts
 
     def _in_staff_order(self, facts: list[FactAnswer], on: date) -> list[FactAnswer]:
         """The facts in the order staff wrote them (the store returns best match first)."""
