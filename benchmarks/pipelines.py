@@ -3,12 +3,13 @@ on the held-out NLU set.
 
 The shipped variant is config.yml as it is (SpacyNLP loading the rule-built pipeline,
 SpacyTokenizer, lemmas in the CountVectorsFeaturizer, SpacyEntityExtractor for the entity ruler's
-programmes, the nearest-example out-of-scope rule on MiniLM sentence embeddings, and the
-MiniLMFeaturizer when config.yml has it). The others are derived from it here, so they never drift
-apart:
+programmes, the intent blend and the nearest-example out-of-scope rule on MiniLM sentence
+embeddings, and the MiniLMFeaturizer when config.yml has it). The others are derived from it
+here, so they never drift apart:
 - whitespace: WhitespaceTokenizer in place of SpacyNLP + SpacyTokenizer, no lemmas, no
   SpacyEntityExtractor; everything else identical;
-- no MiniLM: config.yml without the components that use MiniLM (featurizer, nearest-example rule).
+- no MiniLM: config.yml without the components that use MiniLM (featurizer, intent blend,
+  nearest-example rule).
 
 Each is trained NLU-only into a temporary folder (`rasa train nlu`, timed) and evaluated with
 `rasa test nlu --nlu tests/nlu`: intent accuracy and macro F1, programme-entity F1. Writes
@@ -40,6 +41,7 @@ SPACY_ONLY = {"SpacyNLP", "SpacyTokenizer", "SpacyEntityExtractor"}
 MINILM = {
     "nlu.minilm_featurizer.MiniLMFeaturizer",
     "nlu.nearest_example.NearestExampleOutOfScopeClassifier",
+    "nlu.intent_blend.EmbeddingIntentBlender",
 }
 TRAIN_TIMEOUT = 1800
 TEST_TIMEOUT = 900

@@ -7,8 +7,9 @@ CLINC150's `val` and `oos_val` splits, which its README reserves for tuning. Eac
 once by the running model; what it said is then replayed against every combination of four
 settings of config.yml:
 
-- the FallbackClassifier's `threshold` and `ambiguity_threshold`, on DIET's intent ranking *before*
-  the fallback (Rasa puts `nlu_fallback` on top and keeps the ranking below it);
+- the FallbackClassifier's `threshold` and `ambiguity_threshold`, on the intent ranking *before*
+  the fallback (DIET's, blended with the embedding classifier's by nlu/intent_blend.py when
+  config.yml has it; Rasa puts `nlu_fallback` on top and keeps the ranking below it);
 - the NearestExampleOutOfScopeClassifier's `min_similarity` and `out_of_scope_margin`, on the two
   similarities it reports (`nearest_example`: to the nearest in-scope and out-of-scope training
   example; its own decision, if any, is taken off the top of the ranking first). "off" is the

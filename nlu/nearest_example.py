@@ -13,7 +13,8 @@ whatever it resembles: when DIET itself said `out_of_scope` to one ("what is the
 technical intern programme, who is it for"), it becomes `nlu_fallback`, so the person gets the closest
 topics (and a likely answer) instead of being told the assistant does not cover what they named.
 
-It also has a say when DIET is unsure. Below `vote_below` of DIET's confidence (where the
+It also has a say when the classifiers are unsure. Below `vote_below` of the top intent's confidence
+(DIET's, or its blend with the embedding classifier's in nlu/intent_blend.py; where the
 FallbackClassifier would say "I'm not sure", or nearly), the `vote_k` most similar in-scope examples
 vote for their intents, each with its similarity; when the winner has at least `vote_share` of the
 votes, it is the intent. Why: DIET learns from words it has seen, and a question worded unlike any of
@@ -39,7 +40,6 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
 from rasa.shared.nlu.constants import (
@@ -55,6 +55,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.decision import decide
+from nlu.intent_blend import sentence_vector
 from nlu.minilm import REQUIRED_PACKAGES, MiniLMEncoder, shared_encoder
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ class Nearest:
 
 
 def diet_top(message: Message) -> tuple[str, float]:
-    """DIET's top intent and confidence, under any fallback the FallbackClassifier put on top."""
+    """The classifiers' top intent and confidence (DIET's, or its blend with the embedding
+    classifier's), under any fallback the FallbackClassifier put on top."""
     for item in message.get(INTENT_RANKING_KEY) or []:
         if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
             return str(item.get(INTENT_NAME_KEY)), float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
@@ -290,8 +292,4 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
         return any(entity.get(ENTITY_ATTRIBUTE_TYPE) in self.keep_when for entity in message.get(ENTITIES) or [])
 
     def _embed(self, message: Message) -> np.ndarray | None:
-        tokens = message.get(TOKENS_NAMES[TEXT]) or []
-        if not tokens:
-            return None
-        _, sentence = self.encoder.embed_words([token.text for token in tokens])
-        return sentence
+        return sentence_vector(message, self.encoder)
