@@ -144,6 +144,8 @@ def test_cues_match_whole_words_in_any_width(product_answerer: Answerer) -> None
     assert product_answerer.cued_programmes("an intern at a university", everyone) == ["internship"]
     # Japanese has no spaces between words: a name in kanji counts inside a longer word.
     assert product_answerer.cued_programmes("技能実習3号の前に帰国", everyone) == ["titp"]
+    # The stage mark inside an SSW level's Japanese name is the name's, not a TITP stage.
+    assert product_answerer.cued_programmes("特定技能1号 how long can i stay", everyone) == ["ssw"]
     assert cue_pattern("3go") == r"(?<!\w)3go(?!\w)" and cue_pattern("技能実習") == "技能実習"
 
 
