@@ -25,7 +25,7 @@ from actions.common import knowledge, log, programme_slot, say_unavailable, send
 from visafaq import settings
 from visafaq.answering import PROGRAMME_ORDER, verdict_reply
 from visafaq.eligibility.registry import CHECKS, InputError, evaluate
-from visafaq.eligibility.routes import check_for, form_check_for, inputs_from_entities, parse_number, status_for
+from visafaq.eligibility.routes import check_for, form_check_for, inputs_from_message, parse_number, status_for
 from visafaq.eligibility.verdict import Verdict
 from visafaq.rasa_export import input_fields
 
@@ -76,7 +76,9 @@ def verdict_for_question(
     None to answer from facts. With no programme named, the one the question's words imply (a
     programmer's question is not a trainee's); failing that, the figures themselves can tell which
     one ("150 staff" and a quota)."""
-    entities = inputs_from_entities(tracker.latest_message.get("entities", []))
+    entities = inputs_from_message(
+        tracker.latest_message.get("entities", []), str(tracker.latest_message.get("text") or "")
+    )
     if not entities:
         return None
     chosen = programme or implied

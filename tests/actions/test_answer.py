@@ -205,6 +205,16 @@ def test_an_age_under_the_minimum_gets_no_with_the_rule(domain: dict[str, Any], 
     assert turn.slots["programme"] == "titp"
 
 
+def test_an_age_the_words_state_is_checked_when_the_nlu_labelled_none(domain: dict[str, Any], database: Engine) -> None:
+    # "17yo" and "im 17 now" carry no age entity when DIET misses them; the words still say it.
+    text = "im 17 now, can i sign up for the trainee visa or must i wait"
+    tracker = conversation(domain, text, "ask_applicant_requirements", [entity("programme", "trainee visa", "titp")])
+    turn = run(ActionAnswer(), tracker, domain)
+    minimum = KnowledgeStore(database).parameter("titp.applicant.minimum_age", TODAY).value
+    assert turn.text.startswith("No.")
+    assert "17" in turn.text and str(minimum) in turn.text
+
+
 def test_figures_that_decide_nothing_yet_get_the_facts_and_an_offer_to_check(
     domain: dict[str, Any], database: Engine
 ) -> None:

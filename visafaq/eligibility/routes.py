@@ -95,6 +95,35 @@ def inputs_from_entities(entities: Iterable[Mapping[str, object]]) -> dict[str, 
     return found
 
 
+#: An age said in so many words, for when the NLU labelled none: "17 years old", "17yo", "aged 17",
+#: "my age is 17", and "I'm 17" where the clause ends or goes on ("im 17 now, can i ..."). A bare
+#: "age 18" is left out: it is more often the rule asked about than the person's own age.
+_STATED_AGE = re.compile(
+    r"(?<![\w.-])(\d{1,2})\s*(?:years?\s*old|yrs?\s*old|y/o|y\.?\s?o\.?)(?!\w)"
+    r"|\b(?:aged|my\s+age\s+is|my\s+age:?)\s*(\d{1,2})(?![\w.])"
+    r"|\b(?:i\s+am|i['\u2019]m|im)\s+(\d{1,2})(?=\s*(?:$|[,.;:!?]|(?:now|and|but|so|already|this\s+year)\b))",
+    re.IGNORECASE,
+)
+
+
+def stated_age(text: str) -> int | None:
+    """The age a message states in so many words (None: it states none)."""
+    match = _STATED_AGE.search(text)
+    if match is None:
+        return None
+    return int(next(group for group in match.groups() if group))
+
+
+def inputs_from_message(entities: Iterable[Mapping[str, object]], text: str) -> dict[str, object]:
+    """What a message tells a check: its entities, and an age its words state when no entity had one."""
+    found = inputs_from_entities(entities)
+    if "age" not in found:
+        age = stated_age(text)
+        if age is not None:
+            found["age"] = age
+    return found
+
+
 _NUMBER = re.compile(r"(?:(?<![\w.-])-)?\d+(?:\.\d+)?")
 
 _WORDS = {
