@@ -410,6 +410,14 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
         f"{'met' if tuning['goal_met'] else 'not met'} on the tuning splits.",
         "",
     ]
+    top_right = tuning["in_scope"].get("top_intent_right")
+    if top_right:
+        out += [
+            "Top intent right on the in-scope tuning questions, before any fallback: DIET's own "
+            f"{pct(top_right['diet'])}, the ranking the fallback sees (DIET blended with the "
+            f"embedding classifier, nlu/intent_blend.py) {pct(top_right['ranking'])}.",
+            "",
+        ]
     best_rows = [
         ("chosen", chosen),
         *([("best without the vote", without_vote)] if without_vote else []),
@@ -469,8 +477,8 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
     if chosen.get("vote_below") is not None:
         out += [
             "",
-            "The nearest examples' vote (below this DIET confidence, with at least this share), "
-            "the other settings as chosen:",
+            "The nearest examples' vote (below this confidence of the top intent, with at least "
+            "this share), the other settings as chosen:",
             "",
         ]
         vote_rows = [

@@ -90,6 +90,9 @@ class Parsed:
     confidence: float
     margin: float
     nearest: Nearest | None = None
+    #: DIET's own top intent, before the blend with the embedding classifier (the top when the
+    #: pipeline has no blend).
+    diet_top: str = ""
 
     @classmethod
     def of(cls, parsed: dict[str, Any]) -> Parsed:
@@ -112,12 +115,28 @@ class Parsed:
                 str(vote.get("intent") or ""),
                 float(vote.get("share") or 0.0),
             )
+        diet = parsed.get("diet_intent")
         return cls(
             str(first["name"]),
             float(first["confidence"]),
             float(first["confidence"]) - second,
             nearest,
+            str(diet.get("name") or "") if isinstance(diet, dict) else str(first["name"]),
         )
+
+
+def top_intent_right(parsed: Sequence[tuple[Parsed, str | frozenset[str]]]) -> dict[str, float]:
+    """Share of labelled questions whose top intent is a right one, before any fallback or vote:
+    DIET's own, and the ranking's (DIET blended with the embedding classifier)."""
+
+    def right(intent: str, label: str | frozenset[str]) -> bool:
+        return intent == label if isinstance(label, str) else intent in label
+
+    count = max(len(parsed), 1)
+    return {
+        "diet": round(sum(right(p.diet_top, label) for p, label in parsed) / count, 4),
+        "ranking": round(sum(right(p.top, label) for p, label in parsed) / count, 4),
+    }
 
 
 @dataclass(frozen=True)
@@ -318,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     str(path.relative_to(common.PROJECT_ROOT)) for path in (TUNING, *ANSWER_SETS)
                 ],
                 "count": len(in_scope),
+                "top_intent_right": top_intent_right(in_scope),
             },
             "clinc": {"splits": list(CLINC_TUNING_SPLITS), "count": len(clinc)},
             "goal": GOAL,
@@ -330,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "table": neighbours(table, [best, without_vote, without_rule]),
         },
     )
+    common.log(f"top intent right, before any fallback: {top_intent_right(in_scope)}")
     for label, row in (
         ("chosen", best),
         ("best without the vote", without_vote),

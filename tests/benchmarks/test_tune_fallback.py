@@ -10,7 +10,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from tune_fallback import Parsed, Replay, Setting, best_of, neighbours, right_intents, score
+from tune_fallback import Parsed, Replay, Setting, best_of, neighbours, right_intents, score, top_intent_right
 
 
 def parsed(top: str, confidence: float, *, inside: float = 0.8, vote: str = "", share: float = 0.0) -> Parsed:
@@ -109,3 +109,24 @@ def test_a_query_with_several_right_intents_is_kept_by_any_of_them() -> None:
     clinc = Replay([(parsed("out_of_scope", 0.9), "weather")])
     row = score(in_scope, clinc, Setting(0.45, 0.0, None, 0.0))
     assert (row["in_scope_kept"], row["in_scope_wrong"]) == (0.75, 0.25)
+
+
+def test_top_intent_right_counts_diet_s_own_top_and_the_blended_one() -> None:
+    blended_right = Parsed.of(
+        {
+            "intent_ranking": [{"name": "ask_family", "confidence": 0.6}],
+            "diet_intent": {"name": "ask_documents", "confidence": 0.5},
+        }
+    )
+    both_wrong = Parsed.of(
+        {
+            "intent_ranking": [{"name": "ask_quota", "confidence": 0.9}],
+            "diet_intent": {"name": "ask_quota", "confidence": 0.9},
+        }
+    )
+    # No blend in the pipeline: DIET's top is the ranking's.
+    no_blend = Parsed.of({"intent_ranking": [{"name": "ask_family", "confidence": 0.9}]})
+    shares = top_intent_right(
+        [(blended_right, "ask_family"), (both_wrong, "ask_family"), (no_blend, frozenset({"ask_family"}))]
+    )
+    assert shares == {"diet": round(1 / 3, 4), "ranking": round(2 / 3, 4)}
