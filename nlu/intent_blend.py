@@ -16,7 +16,7 @@ examples as DIET (out_of_scope included) and stored as plain arrays (no pickle i
 
 Used in config.yml as `nlu.intent_blend.EmbeddingIntentBlender`, after DIETClassifier and before the
 FallbackClassifier, which then decides "I'm not sure" on the blended confidence. The sentence vector
-it computes stays on the message (`SENTENCE_VECTOR`) so the nearest-example rule after it does not
+it computes stays on the message (nlu/minilm_component.py) so the nearest-example rule after it does not
 encode the message again. DIET's own top intent goes to the parse output (`diet_intent`) for staff
 and for benchmarks/tune_fallback.py.
 """
@@ -32,13 +32,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import TOKENS_NAMES
-from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.minilm import REQUIRED_PACKAGES, MiniLMEncoder, shared_encoder
+from nlu.minilm import MiniLMEncoder, shared_encoder
+from nlu.minilm_component import MiniLMComponent
 
 logger = logging.getLogger(__name__)
 
@@ -46,24 +45,9 @@ WEIGHTS_FILE = "intent_classifier.npz"
 WEIGHT_KEY = "embedding_weight"
 REGULARISATION_KEY = "regularisation"
 RANKING_LENGTH_KEY = "ranking_length"
-#: Where the message's MiniLM sentence vector is kept for later components (never in the output).
-SENTENCE_VECTOR = "minilm_sentence_vector"
 DIET_OUTPUT_KEY = "diet_intent"
 #: What an intent missing from a ranking counts as: rare, not impossible, so one voice cannot veto.
 _FLOOR = 1e-6
-
-
-def sentence_vector(message: Message, encoder: MiniLMEncoder) -> np.ndarray | None:
-    """The message's unit-length MiniLM sentence vector, encoded once per message (None: no tokens)."""
-    stored = message.get(SENTENCE_VECTOR)
-    if stored is not None:
-        return np.asarray(stored)
-    tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    if not tokens:
-        return None
-    _, vector = encoder.embed_words([token.text for token in tokens])
-    message.set(SENTENCE_VECTOR, vector)
-    return vector
 
 
 def blend(embedding: dict[str, float], diet: dict[str, float], embedding_weight: float) -> list[tuple[str, float]]:
@@ -85,16 +69,12 @@ def blend(embedding: dict[str, float], diet: dict[str, float], embedding_weight:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class EmbeddingIntentBlender(GraphComponent, IntentClassifier):
+class EmbeddingIntentBlender(MiniLMComponent, IntentClassifier):
     """Re-ranks DIET's intents with a logistic regression on MiniLM sentence embeddings."""
-
-    @classmethod
-    def required_components(cls) -> list[type]:
-        return [Tokenizer]
 
     @staticmethod
     def required_packages() -> list[str]:
-        return [*REQUIRED_PACKAGES, "sklearn"]
+        return [*MiniLMComponent.required_packages(), "sklearn"]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -134,16 +114,6 @@ class EmbeddingIntentBlender(GraphComponent, IntentClassifier):
         self.intents = intents if intents is not None else np.zeros((0,), np.str_)
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GraphComponent:
-        return cls(config, model_storage, resource, shared_encoder())
-
-    @classmethod
     def load(
         cls,
         config: dict[str, Any],
@@ -156,19 +126,13 @@ class EmbeddingIntentBlender(GraphComponent, IntentClassifier):
             coefficients, intercepts, intents = stored["coefficients"], stored["intercepts"], stored["intents"]
         return cls(config, model_storage, resource, shared_encoder(), coefficients, intercepts, intents)
 
-    @property
-    def encoder(self) -> MiniLMEncoder:
-        if self._encoder is None:
-            self._encoder = shared_encoder()
-        return self._encoder
-
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.linear_model import LogisticRegression
 
         vectors: list[np.ndarray] = []
         labels: list[str] = []
         for example in training_data.intent_examples:
-            vector = sentence_vector(example, self.encoder)
+            vector = self.sentence_vector(example)
             if vector is not None:
                 vectors.append(vector)
                 labels.append(str(example.get(INTENT)))
@@ -206,7 +170,7 @@ class EmbeddingIntentBlender(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             if not ranking or text.startswith("/") or not self.intents.size:
                 continue
-            vector = sentence_vector(message, self.encoder)
+            vector = self.sentence_vector(message)
             if vector is None:
                 continue
             diet = {str(item[INTENT_NAME_KEY]): float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for item in ranking}

@@ -40,7 +40,6 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -55,8 +54,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.decision import decide
-from nlu.intent_blend import sentence_vector
-from nlu.minilm import REQUIRED_PACKAGES, MiniLMEncoder, shared_encoder
+from nlu.minilm import MiniLMEncoder, shared_encoder
+from nlu.minilm_component import MiniLMComponent
 
 logger = logging.getLogger(__name__)
 
@@ -101,16 +100,8 @@ def diet_top(message: Message) -> tuple[str, float]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
+class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
     """Sets `out_of_scope` on messages that resemble no in-scope training example."""
-
-    @classmethod
-    def required_components(cls) -> list[type]:
-        return [Tokenizer]
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        return list(REQUIRED_PACKAGES)
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -157,16 +148,6 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
         self.labels = labels if labels is not None else np.zeros((0,), np.str_)
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GraphComponent:
-        return cls(config, model_storage, resource, shared_encoder())
-
-    @classmethod
     def load(
         cls,
         config: dict[str, Any],
@@ -181,18 +162,12 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
             labels = stored["labels"] if "labels" in stored.files else None  # None: trained before the vote
         return cls(config, model_storage, resource, shared_encoder(), in_scope, out_of_scope, labels)
 
-    @property
-    def encoder(self) -> MiniLMEncoder:
-        if self._encoder is None:
-            self._encoder = shared_encoder()
-        return self._encoder
-
     def train(self, training_data: TrainingData) -> Resource:
         inside: list[np.ndarray] = []
         outside: list[np.ndarray] = []
         labels: list[str] = []
         for example in training_data.intent_examples:
-            vector = self._embed(example)
+            vector = self.sentence_vector(example)
             if vector is None:
                 continue
             if example.get(INTENT) == self.out_of_scope_intent:
@@ -264,7 +239,7 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
         text = message.get(TEXT) or ""
         if text.startswith("/") or not self.in_scope.size:
             return None
-        vector = self._embed(message)
+        vector = self.sentence_vector(message)
         if vector is None:
             return None
         similarities = self.in_scope @ vector
@@ -290,6 +265,3 @@ class NearestExampleOutOfScopeClassifier(GraphComponent, IntentClassifier):
 
     def _keep(self, message: Message) -> bool:
         return any(entity.get(ENTITY_ATTRIBUTE_TYPE) in self.keep_when for entity in message.get(ENTITIES) or [])
-
-    def _embed(self, message: Message) -> np.ndarray | None:
-        return sentence_vector(message, self.encoder)

@@ -18,7 +18,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from nlu.intent_blend import SENTENCE_VECTOR, EmbeddingIntentBlender as Blender
+from nlu.intent_blend import EmbeddingIntentBlender as Blender
+from nlu.minilm_component import SENTENCE_VECTOR
 from nlu.nearest_example import NearestExampleOutOfScopeClassifier as Nearest
 from nlu.minilm import shared_encoder
 
