@@ -136,7 +136,8 @@ class EmbeddingIntentBlender(MiniLMComponent, IntentClassifier):
             if vector is not None:
                 vectors.append(vector)
                 labels.append(str(example.get(INTENT)))
-        if len(set(labels)) >= 2:
+        # Three intents at least: with two, scikit-learn fits one binary row, not one row per intent.
+        if len(set(labels)) >= 3:
             # lbfgs: deterministic, and multinomial, so the probabilities below are a plain softmax.
             classifier = LogisticRegression(C=self.regularisation, max_iter=3000)
             classifier.fit(np.stack(vectors), np.array(labels))
@@ -144,7 +145,7 @@ class EmbeddingIntentBlender(MiniLMComponent, IntentClassifier):
             self.intercepts = classifier.intercept_.astype(np.float32)
             self.intents = np.array([str(intent) for intent in classifier.classes_], dtype=np.str_)
         else:
-            logger.warning("Fewer than two intents with examples: DIET's ranking will stay as it is.")
+            logger.warning("Fewer than three intents with examples: DIET's ranking will stay as it is.")
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(
                 directory / WEIGHTS_FILE,
