@@ -1,8 +1,8 @@
 """Answer ranking and fact coverage on tuning data, without Rasa: what the answering code says when
 NLU is right.
 
-Questions: benchmarks/tuning/answers.yml, answers-more.yml and answers-third.yml (written for tuning
-only, each by another author; same fields as questions.yml).
+Questions: benchmarks/tuning/answers.yml, answers-more.yml, answers-third.yml and answers-fourth.yml
+(written for tuning only, each by another author; same fields as questions.yml).
 Each is answered by visafaq.answering.Answerer over a fresh SQLite copy of knowledge/, with the
 labelled topic and the labelled programme as the entity (`general` is no entity: the answerer
 guesses, as the action does when a question names no programme). A question is right when the reply
@@ -30,12 +30,13 @@ from visafaq.db.engine import make_engine
 from visafaq.knowledge import store
 from visafaq.knowledge.queries import KnowledgeStore
 
-#: The first set was written with the ranking code; the second and third later, each by another
-#: author, fresh.
+#: The first set was written with the ranking code; the second, third and fourth later, each by
+#: another author, fresh.
 TUNING = (
     common.BENCH_DIR / "tuning" / "answers.yml",
     common.BENCH_DIR / "tuning" / "answers-more.yml",
     common.BENCH_DIR / "tuning" / "answers-third.yml",
+    common.BENCH_DIR / "tuning" / "answers-fourth.yml",
 )
 
 
