@@ -442,6 +442,18 @@ class RasaClient:
         ]
         return texts, payloads, time.perf_counter() - started
 
+    def slots(self, sender: str) -> dict[str, Any]:
+        """The conversation's slots: what the assistant took the question to be about."""
+        headers = (
+            {"Authorization": f"Bearer {self.running.token}"}
+            if self.auth == "bearer-header"
+            else {}
+        )
+        params = {} if self.auth == "bearer-header" else {"token": self.running.token}
+        response = self.http.get(f"/conversations/{sender}/tracker", params=params, headers=headers)
+        response.raise_for_status()
+        return dict(response.json().get("slots") or {})
+
     def parse(self, text: str) -> dict[str, Any]:
         if self.auth == "bearer-header":
             response = self.http.post(
@@ -545,6 +557,13 @@ def ask_questions(
         in_scope += intent not in common.OUT_OF_SCOPE_INTENTS
         topic = intent.removeprefix("ask_") if intent.startswith("ask_") else None
         programme = programme_of(parsed, names, topic)
+        # What the answer was about, where the assistant recorded it: a programme it implied from
+        # the question's words, or the check's, rather than only the one the question named.
+        slots = client.slots(sender)
+        if topic is not None and slots.get("topic"):
+            topic = str(slots["topic"])
+        if topic is not None and slots.get("programme"):
+            programme = str(slots["programme"])
         asked_programme = intent not in {"greet", "inform"} and any(
             p.startswith('/inform{"programme"') for p in payloads
         )

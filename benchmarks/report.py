@@ -129,7 +129,9 @@ def accuracy_section(accuracy: dict[str, Any] | None, summary: dict[str, Any]) -
         "question sent as a new REST conversation (the opening disclaimer, the same for every "
         "conversation, is left out). An answer is right when it contains every key fact of the "
         "question (case-insensitive). Topic and programme: the top fact's (baselines) or the "
-        "predicted intent and programme entity (assistant, `/model/parse`).",
+        "ones the assistant answered for (its `topic` and `programme` slots after the turn, so a "
+        "programme it implied from the question's words counts; the parsed intent and programme "
+        "entity where it set none, as after a fallback).",
         "",
     ]
     out += table(
