@@ -684,7 +684,7 @@ def assistant_results(
             "assistant": answered,
             "clinc": clinc,
             "startup_seconds": running.assistant.startup_seconds(),
-            "model": str(model.relative_to(PROJECT_ROOT)),
+            "model": common.shown(model),
             "model_bytes": model.stat().st_size,
         }
 

@@ -328,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if common.wait_for_file(args.model, "the trained model"):
         results["model"] = {
-            "path": str(args.model.relative_to(PROJECT_ROOT)),
+            "path": common.shown(args.model),
             "bytes": args.model.stat().st_size,
         }
         results |= serve_and_measure(args, texts)

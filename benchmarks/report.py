@@ -24,7 +24,6 @@ from matplotlib.figure import Figure  # no pyplot: no GUI backend, Agg draws the
 import cluster_bench
 import common
 import threads_ab
-from visafaq.settings import PROJECT_ROOT
 
 GIB = 1024**3
 MIB = 1024**2
@@ -46,14 +45,6 @@ def read(path: Path) -> dict[str, Any] | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else None
-
-
-def shown(path: str) -> str:
-    """A path as the project sees it: relative to the project root when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return path
 
 
 def pct(value: float | None) -> str:
@@ -121,7 +112,8 @@ def accuracy_section(accuracy: dict[str, Any] | None, summary: dict[str, Any]) -
     out += [
         command_line(accuracy.get("run")) + " " + run_line(accuracy.get("run")),
         "",
-        f"{questions} questions from `{shown(accuracy['questions']['file'])}`. Baselines rank the "
+        f"{questions} questions from `{common.shown(accuracy['questions']['file'])}`. "
+        "Baselines rank the "
         f"{knowledge['current_in_force']} facts that are current and in force on the day (of "
         f"{knowledge['facts']}), rendered with that day's parameter values; their answer is the "
         f"top {accuracy.get('top_k', 3)} facts' texts. The assistant's answer is its reply texts "
