@@ -398,8 +398,8 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
         "thresholds replayed on the ranking below the fallback, and the nearest-example "
         "component's on the similarities and the vote it reports. Chosen: the settings with the "
         "best in-scope kept minus in-scope answered on the wrong topic plus CLINC declined: a "
-        "confident wrong answer costs as much as a right one gains (balanced accuracy alone would "
-        "drop the fallback threshold to 0.2 and double the wrong answers). "
+        "confident wrong answer costs as much as a right one gains (balanced accuracy alone "
+        "would not count the wrong answers at all). "
         f"With them the CLINC goal of {pct(tuning['goal'])} is "
         f"{'met' if tuning['goal_met'] else 'not met'} on the tuning splits.",
         "",
