@@ -220,6 +220,12 @@ def test_the_quota_reason_quotes_the_row_of_the_table_it_used(run: Run) -> None:
     assert "the basic quota is 32" in big and "gives 301 or more: 1/20 of that number." in big
 
 
+def test_the_ordinary_quota_says_it_is_not_the_nursing_care_table(run: Run) -> None:
+    assert "but nursing care" in run("titp-quota", full_time_staff=15).reasons[0].detail
+    nursing = run("titp-quota", full_time_staff=15, nursing_care=True)
+    assert not any("but nursing care" in reason.detail for reason in nursing.reasons)
+
+
 def test_ordinary_no2_is_capped_at_twice_the_staff(run: Run) -> None:
     verdict = run("titp-quota", full_time_staff=1, stage="no2")  # 2 x 3 = 6, but at most 2 x 1
     assert verdict.value == 2 and verdict.reasons[-1].rule == "titp-quota.cap"

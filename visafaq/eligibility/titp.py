@@ -223,7 +223,10 @@ def check_quota(inputs: TitpQuota, ctx: Context) -> Verdict:
             "titp-quota.basic",
             True,
             f"With {staff} full-time staff the basic quota is {basic}: the table in force on "
-            f"{format_day(ctx.on)} gives {row.describe()}.",
+            f"{format_day(ctx.on)} gives {row.describe()}."
+            # Said, because the words that tell nursing care are easy to miss ("care home", "our
+            # facility"), and its own table gives other figures.
+            " This table is for every field but nursing care, which has its own.",
         )
     )
     kind = "excellent" if inputs.excellent else "ordinary"
