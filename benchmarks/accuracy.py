@@ -442,35 +442,30 @@ class RasaClient:
         ]
         return texts, payloads, time.perf_counter() - started
 
+    def _credentials(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Headers and query parameters carrying the token, the way that worked so far."""
+        if self.auth == "bearer-header":
+            return {"Authorization": f"Bearer {self.running.token}"}, {}
+        return {}, {"token": self.running.token}
+
     def slots(self, sender: str) -> dict[str, Any]:
         """The conversation's slots: what the assistant took the question to be about."""
-        headers = (
-            {"Authorization": f"Bearer {self.running.token}"}
-            if self.auth == "bearer-header"
-            else {}
-        )
-        params = {} if self.auth == "bearer-header" else {"token": self.running.token}
+        headers, params = self._credentials()
         response = self.http.get(f"/conversations/{sender}/tracker", params=params, headers=headers)
         response.raise_for_status()
         return dict(response.json().get("slots") or {})
 
     def parse(self, text: str) -> dict[str, Any]:
-        if self.auth == "bearer-header":
-            response = self.http.post(
-                "/model/parse",
-                json={"text": text},
-                headers={"Authorization": f"Bearer {self.running.token}"},
-            )
-            if response.status_code != 401:
-                response.raise_for_status()
-                return dict(response.json())
+        headers, params = self._credentials()
+        response = self.http.post(
+            "/model/parse", json={"text": text}, params=params, headers=headers
+        )
+        if response.status_code == 401 and self.auth == "bearer-header":
             self.auth = "token-query-parameter"
             common.log(
                 "/model/parse: bearer header refused (401); using ?token= as Rasa 3.6 expects"
             )
-        response = self.http.post(
-            "/model/parse", params={"token": self.running.token}, json={"text": text}
-        )
+            return self.parse(text)
         response.raise_for_status()
         return dict(response.json())
 
