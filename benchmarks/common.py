@@ -37,17 +37,6 @@ BENCH_DIR = PROJECT_ROOT / "benchmarks"
 RESULTS_DIR = BENCH_DIR / "results"
 QUESTIONS = BENCH_DIR / "questions.yml"
 MODEL = PROJECT_ROOT / "models" / "visafaq.tar.gz"
-
-
-def shown(path: str | Path) -> str:
-    """A path as the project sees it: relative to the project root when inside it, else as given
-    (a model kept in /tmp for an A/B run)."""
-    try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
 #: The day every answer is given for, so that results do not drift with the calendar.
 BENCH_TODAY = os.environ.get("VISAFAQ_TODAY") or "2026-11-24"
@@ -60,6 +49,15 @@ OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
 
 def today() -> date:
     return date.fromisoformat(BENCH_TODAY)
+
+
+def shown(path: str | Path) -> str:
+    """A path as the project sees it: relative to the project root when inside it, else as given
+    (a model kept in /tmp for an A/B run)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def log(message: str) -> None:
