@@ -105,7 +105,7 @@ kb: $(VENV)/.installed
 
 # The spaCy pipeline is built here from rules and package data (no model download).
 nlp: $(SPACY_MODEL)/meta.json
-$(SPACY_MODEL)/meta.json: knowledge/programmes.yml scripts/build_spacy_pipeline.py $(RASA_VENV)/.installed
+$(SPACY_MODEL)/meta.json: knowledge/programmes.yml knowledge/fields.yml scripts/build_spacy_pipeline.py $(RASA_VENV)/.installed
 	$(RASA_ENV) $(RASA_VENV)/bin/python scripts/build_spacy_pipeline.py knowledge $(SPACY_MODEL)
 
 # Regenerate domain/topics.yml, domain/eligibility.yml, data/general/topic_rules.yml from our data.

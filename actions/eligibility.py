@@ -69,6 +69,20 @@ def run_check(
     return evaluate(check, relevant, on, knowledge().base)
 
 
+def message_entities(tracker: Tracker) -> list[dict[str, Any]]:
+    """The latest message's entities, with each field of work the entity ruler found (`FIELD`, the
+    words said: "care workers") given as DIET gives one (`field`, the field's id: nursing_care)."""
+    entities: list[dict[str, Any]] = []
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "FIELD":
+            work_field = knowledge().field_named(str(entity.get("value") or ""))
+            if work_field is None:
+                continue
+            entity = {**entity, "entity": "field", "value": work_field.id}
+        entities.append(entity)
+    return entities
+
+
 def verdict_for_question(
     tracker: Tracker, programme: str | None, topic: str, on: date, implied: str | None = None
 ) -> tuple[Verdict, str] | None:
@@ -76,9 +90,7 @@ def verdict_for_question(
     None to answer from facts. With no programme named, the one the question's words imply (a
     programmer's question is not a trainee's); failing that, the figures themselves can tell which
     one ("150 staff" and a quota)."""
-    entities = inputs_from_message(
-        tracker.latest_message.get("entities", []), str(tracker.latest_message.get("text") or "")
-    )
+    entities = inputs_from_message(message_entities(tracker), str(tracker.latest_message.get("text") or ""))
     if not entities:
         return None
     chosen = programme or implied

@@ -3,7 +3,8 @@
 The official English models are downloaded from the internet, which we cannot do at install or run
 time. This pipeline is made from parts that ship in packages: a blank English tokenizer, the lookup
 lemmatizer (spacy-lookups-data) and an entity ruler whose patterns are the programme names staff keep
-in knowledge/programmes.yml. Rasa's SpacyNLP loads it from the directory it is saved to.
+in knowledge/programmes.yml and the field names in knowledge/fields.yml. Rasa's SpacyNLP loads it
+from the directory it is saved to.
 The tokenizer also splits a number from the unit written against it ("40h", "28hrs", "17yo"), so
 the number is a token of its own that the entity extractor can label.
 
@@ -34,6 +35,15 @@ def programme_patterns(knowledge_dir: Path) -> list[dict[str, object]]:
     return patterns
 
 
+def field_patterns(knowledge_dir: Path) -> list[dict[str, object]]:
+    fields = yaml.safe_load((knowledge_dir / "fields.yml").read_text(encoding="utf-8"))
+    return [
+        {"label": "FIELD", "pattern": name, "id": field["id"]}
+        for field in fields["fields"]
+        for name in sorted({field["name"], *field.get("aliases", [])})
+    ]
+
+
 #: Units people write against a number: hours for work limits, years for age and experience.
 #: Only these: a stage written "3go" or an ordinal "1st" stays one token.
 NUMBER_UNITS = ("h", "hr", "hrs", "hour", "hours", "yo", "yr", "yrs", "year", "years")
@@ -55,10 +65,11 @@ def build(knowledge_dir: Path, output: Path) -> None:
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     nlp.initialize()  # loads the lookup tables; it also clears ruler patterns, so add them after
     ruler.add_patterns(programme_patterns(knowledge_dir))  # type: ignore[attr-defined]
+    ruler.add_patterns(field_patterns(knowledge_dir))  # type: ignore[attr-defined]
     ruler.add_patterns([{"label": "NUMBER", "pattern": [{"LIKE_NUM": True}]}])  # type: ignore[attr-defined]
     nlp.meta["name"] = "visafaq"
     nlp.meta["version"] = "1.0.0"
-    nlp.meta["description"] = "Rule-built English pipeline for visafaq: tokens, lemmas, programmes"
+    nlp.meta["description"] = "Rule-built English pipeline for visafaq: tokens, lemmas, programmes, fields"
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
 

@@ -178,6 +178,31 @@ def test_staff_numbers_get_the_quota_computed_from_the_knowledge(domain: dict[st
     assert turn.slots == {"topic": "quota", "question": text, "programme": "titp"}
 
 
+def test_a_care_home_gets_the_nursing_care_quota_from_the_words_it_uses(
+    domain: dict[str, Any], database: Engine
+) -> None:
+    # DIET labelled no `field` here; the entity ruler found the field's names (knowledge/fields.yml).
+    text = "our nursing facility has 15 care workers, how many trainees can we take"
+    said = [
+        entity("FIELD", "nursing facility", extractor="SpacyEntityExtractor"),
+        entity("staff_count", "15"),
+        entity("FIELD", "care workers", extractor="SpacyEntityExtractor"),
+    ]
+    turn = run(ActionAnswer(), conversation(domain, text, "ask_quota", said), domain)
+    nursing = KnowledgeStore(database).parameter("titp.quota.nursing.no1", TODAY)
+    assert nursing.brackets is not None
+    expected = next(b.value for b in nursing.brackets if b.min <= 15 and (b.max is None or b.max >= 15))
+    assert expected == 2  # the ordinary table gives 3 for 15 staff: the two tables differ here
+    assert re.search(rf"\b15\b.*\b{expected}\b", turn.text), turn.text
+    assert "but nursing care" not in turn.text, turn.text
+
+    # The same figures without the field's names get the ordinary table, which says so.
+    ordinary = conversation(
+        domain, "our company has 15 workers, how many trainees can we take", "ask_quota", [entity("staff_count", "15")]
+    )
+    assert "but nursing care" in run(ActionAnswer(), ordinary, domain).text
+
+
 def test_figures_are_checked_for_the_programme_the_words_imply(domain: dict[str, Any], database: Engine) -> None:
     # Nothing is named, but "programmer" points to the engineer visa: the trainee programme's
     # minimum age is not its rule, so the answer comes from the engineer visa's facts.

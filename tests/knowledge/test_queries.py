@@ -88,6 +88,13 @@ def test_checklists_sources_and_programme_names(knowledge: KnowledgeStore) -> No
     assert knowledge.programme_named("tourist visa") is None
 
 
+def test_a_field_is_found_by_any_of_its_names(knowledge: KnowledgeStore) -> None:
+    nursing = knowledge.field_named("Care  Workers")  # as said: any case, any spacing
+    assert nursing is not None and nursing.id == "nursing_care"
+    assert knowledge.field_named("kaigo") == nursing == knowledge.field_named("nursing_care")
+    assert knowledge.field_named("care") is None  # a part of a name is not the name
+
+
 def test_stats_count_what_is_loaded(engine: Engine, knowledge: KnowledgeStore) -> None:
     counts = stats(engine)
     assert counts["facts"] == 5 and counts["current_facts"] == 4

@@ -90,7 +90,7 @@ def test_duplicate_ids_across_files(knowledge: Path) -> None:
     [problem] = problems_for(knowledge)
     # Files are read in name order, so the later file's record is the duplicate.
     assert problem == (
-        "knowledge/base.yml:9: topics[0].id: duplicate id 'quota' (first defined at knowledge/again.yml:2)"
+        "knowledge/base.yml:11: topics[0].id: duplicate id 'quota' (first defined at knowledge/again.yml:2)"
     )
 
 

@@ -29,6 +29,7 @@ TEXTS = [
     "i am 17yo with 5yrs experience",
     "3go after No.3, 1st year",
     "COVID-19 rules for the trainee visa",
+    "our Nursing Home has 15 care workers",
 ]
 
 
@@ -54,3 +55,12 @@ def test_stages_ordinals_and_hyphenated_words_stay_whole(parsed: dict[str, tuple
 def test_numbers_and_programmes_are_entities(parsed: dict[str, tuple[list[str], list[list[str]]]]) -> None:
     assert ["40", "NUMBER", ""] in parsed["paid internship 40h a week"][1]
     assert ["trainee visa", "PROGRAMME", "titp"] in parsed["COVID-19 rules for the trainee visa"][1]
+
+
+def test_fields_of_work_are_entities(parsed: dict[str, tuple[list[str], list[list[str]]]]) -> None:
+    # Names from knowledge/fields.yml, in any case; the number stays an entity of its own.
+    assert parsed["our Nursing Home has 15 care workers"][1] == [
+        ["Nursing Home", "FIELD", "nursing_care"],
+        ["15", "NUMBER", ""],
+        ["care workers", "FIELD", "nursing_care"],
+    ]

@@ -65,6 +65,15 @@ class Programme(Strict):
     successor: Identifier | None = None
 
 
+class WorkField(Strict):
+    """A field of work whose name changes an answer (nursing care has its own trainee quota).
+    `aliases` are the names people use for it; the spaCy entity ruler tags them as FIELD."""
+
+    id: Identifier
+    name: NonEmptyText
+    aliases: list[NonEmptyText] = []
+
+
 class Topic(Strict):
     id: Identifier
     title: NonEmptyText
@@ -257,6 +266,7 @@ class KnowledgeFile(Strict):
 
     sources: list[Source] = []
     programmes: list[Programme] = []
+    fields: list[WorkField] = []
     topics: list[Topic] = []
     facts: list[Fact] = []
     parameters: list[Parameter] = []

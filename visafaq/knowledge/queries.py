@@ -25,6 +25,7 @@ from visafaq.knowledge.documents import (
     Party,
     Programme,
     Source,
+    WorkField,
 )
 from visafaq.knowledge.reader import KnowledgeBase
 from visafaq.knowledge.schema import CitationRow, FactRow, SourceRow
@@ -240,6 +241,14 @@ class KnowledgeStore:
             names = {programme.id, programme.name, programme.short_name, *programme.aliases}
             if wanted in {n.casefold() for n in names}:
                 return programme
+        return None
+
+    def field_named(self, name: str) -> WorkField | None:
+        """The field of work whose id, name or alias is `name` (case-insensitive, spaces collapsed)."""
+        wanted = " ".join(name.split()).casefold()
+        for work_field in self.base.fields.values():
+            if wanted in {n.casefold() for n in (work_field.id, work_field.name, *work_field.aliases)}:
+                return work_field
         return None
 
 

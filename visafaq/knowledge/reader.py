@@ -28,6 +28,7 @@ from visafaq.knowledge.documents import (
     Rule,
     Source,
     Topic,
+    WorkField,
 )
 
 Path_ = tuple[str | int, ...]
@@ -117,6 +118,7 @@ class KnowledgeBase:
 
     sources: dict[str, Source] = field(default_factory=dict)
     programmes: dict[str, Programme] = field(default_factory=dict)
+    fields: dict[str, WorkField] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)
     facts: dict[str, Fact] = field(default_factory=dict)
     parameters: dict[str, Parameter] = field(default_factory=dict)
@@ -134,6 +136,7 @@ class KnowledgeBase:
 SECTIONS = (
     "sources",
     "programmes",
+    "fields",
     "topics",
     "facts",
     "parameters",

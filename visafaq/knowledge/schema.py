@@ -42,6 +42,13 @@ class ProgrammeRow(Base):
     successor: Mapped[str | None] = mapped_column(Id)
 
 
+class WorkFieldRow(Base):
+    __tablename__ = "kb_fields"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    aliases: Mapped[list[str]] = mapped_column(JSON)
+
+
 class TopicRow(Base):
     __tablename__ = "kb_topics"
     id: Mapped[str] = mapped_column(Id, primary_key=True)

@@ -31,6 +31,7 @@ from visafaq.knowledge.documents import (
     Rule,
     Source,
     Topic,
+    WorkField,
 )
 from visafaq.knowledge.reader import SECTIONS, KnowledgeBase, KnowledgeError, read_knowledge
 from visafaq.knowledge.schema import (
@@ -45,6 +46,7 @@ from visafaq.knowledge.schema import (
     SourceRow,
     StatusRow,
     TopicRow,
+    WorkFieldRow,
 )
 
 # (section of KnowledgeBase, row class, record model, citation kind or None). Order matters for
@@ -52,6 +54,7 @@ from visafaq.knowledge.schema import (
 _TABLES: tuple[tuple[str, type[Base], type[BaseModel], str | None], ...] = (
     ("sources", SourceRow, Source, None),
     ("programmes", ProgrammeRow, Programme, None),
+    ("fields", WorkFieldRow, WorkField, None),
     ("topics", TopicRow, Topic, None),
     ("facts", FactRow, Fact, "fact"),
     ("checklists", ChecklistRow, Checklist, "checklist"),
@@ -125,6 +128,7 @@ def _clear(session: Session) -> None:
         ChecklistRow,
         FactRow,
         TopicRow,
+        WorkFieldRow,
         ProgrammeRow,
         SourceRow,
     ):
