@@ -42,9 +42,14 @@ INPUT_KINDS = _input_kinds()
 
 def known_inputs(tracker: Tracker, check: str, programme: str | None) -> dict[str, object]:
     """The check's inputs the conversation already holds (slots), plus what follows from the
-    programme (the residence status for the family and permanent-residence rules)."""
+    programme (the residence status for the family and permanent-residence rules) and from the
+    fields of work the user named: a field whose id is an input of the check ("nursing_care") turns
+    it on, so a care home that said so once gets its own quota table for the rest of the session."""
     fields = CHECKS[check].inputs.model_fields
     known: dict[str, object] = {name: tracker.get_slot(name) for name in fields if tracker.get_slot(name) is not None}
+    for work_field in fields_named_in_session(tracker):
+        if work_field in fields and work_field not in known:
+            known[work_field] = True
     if "status" in fields and "status" not in known:
         entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
         status = status_for(
@@ -67,6 +72,23 @@ def run_check(
     inputs = {**known_inputs(tracker, check, programme), **(extra or {})}
     relevant = {k: v for k, v in inputs.items() if k in CHECKS[check].inputs.model_fields}
     return evaluate(check, relevant, on, knowledge().base)
+
+
+def fields_named_in_session(tracker: Tracker) -> set[str]:
+    """The ids of the fields of work the user's messages named since the session started, by the
+    entity ruler (`FIELD`) or by DIET (`field`), as knowledge/fields.yml knows them."""
+    named: set[str] = set()
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            if entity.get("entity") in {"FIELD", "field"}:
+                work_field = knowledge().field_named(str(entity.get("value") or ""))
+                if work_field is not None:
+                    named.add(work_field.id)
+    return named
 
 
 def message_entities(tracker: Tracker) -> list[dict[str, Any]]:

@@ -250,3 +250,26 @@ def test_when_the_database_is_down_the_form_stops_asking(domain: dict[str, Any],
     tracker = in_form(domain, "19", "inform", {"age": "19"}, asked="age", slots=APPLICANT)
     turn = validate(tracker, domain)
     assert asked_next(turn) == []  # the form ends; the verdict action then tells the user
+
+
+def test_a_care_home_named_earlier_gets_the_nursing_care_quota(domain: dict[str, Any], database: Engine) -> None:
+    # The care home is named in one message, the staff in the next: the quota check's nursing-care
+    # input defaults to no, so the conversation's own words must carry it to the verdict.
+    named = conversation(
+        domain,
+        "we run a care home and want technical interns",
+        "ask_quota",
+        [entity("FIELD", "care home", extractor="SpacyEntityExtractor")],
+    )
+    text = "we have 15 full-time staff, how many can we take?"
+    slots = {"programme": "titp", "topic": "quota"}
+    staff = [entity("staff_count", "15")]
+    turn = run(ActionAnswer(), conversation(domain, text, "ask_quota", staff, slots=slots, events=named.events), domain)
+    nursing = engine_says(database, "titp-quota", {"full_time_staff": 15, "nursing_care": True})
+    assert nursing.value != engine_says(database, "titp-quota", {"full_time_staff": 15}).value
+    assert nursing.reasons[0].detail in turn.text
+
+    # A new session forgets it: the next company asking is not taken for the care home.
+    later = [*named.events, {"event": "session_started", "timestamp": None}]
+    ordinary = run(ActionAnswer(), conversation(domain, text, "ask_quota", staff, slots=slots, events=later), domain)
+    assert "but nursing care" in ordinary.text
