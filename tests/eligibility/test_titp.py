@@ -132,6 +132,12 @@ def test_nursing_care_quota_per_site(run: Run, workers: int, no1: int, total: in
     assert run("titp-quota", full_time_staff=workers, nursing_care=True, stage="no2").value == total
 
 
+def test_nursing_care_figures_quote_their_table_rows(run: Run) -> None:
+    first, total = run("titp-quota", full_time_staff=25, nursing_care=True).reasons[:2]
+    assert first.detail.endswith("gives 21-30: 3.")
+    assert total.detail.endswith("(its table gives 21-30: 9).")
+
+
 def test_nursing_care_excellent_doubles_no1_within_the_cap(run: Run) -> None:
     assert run("titp-quota", full_time_staff=20, nursing_care=True, excellent=True).value == 4
     assert run("titp-quota", full_time_staff=1, nursing_care=True, excellent=True).value == 1

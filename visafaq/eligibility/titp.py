@@ -255,19 +255,26 @@ def check_quota(inputs: TitpQuota, ctx: Context) -> Verdict:
 
 
 def _nursing_quota(inputs: TitpQuota, workers: int, ctx: Context, reasons: list[Reason]) -> Verdict:
-    first = ctx.scale("titp.quota.nursing.no1", workers)
-    detail = f"With {workers} full-time care workers at the site, the No.1 quota is {first}"
+    # Each figure quotes its table's row, as the ordinary quota does, so the verdict can be checked.
+    row = ctx.bracket("titp.quota.nursing.no1", workers)
+    first = row.apply(workers)
+    detail = (
+        f"With {workers} full-time care workers at the site, the No.1 quota is {first}: the nursing care "
+        f"table in force on {format_day(ctx.on)} gives {row.describe()}"
+    )
     if inputs.excellent:
         multiplier = ctx.whole("titp.quota.nursing.excellent_multiplier")
         first *= multiplier
-        detail += f", times {multiplier} for an excellent organisation: {first}"
+        detail += f"; times {multiplier} for an excellent organisation: {first}"
     reasons.append(ctx.reason("titp-quota.nursing-no1", True, detail + "."))
-    total = ctx.scale("titp.quota.nursing.total_cap", workers)
+    cap_row = ctx.bracket("titp.quota.nursing.total_cap", workers)
+    total = cap_row.apply(workers)
     reasons.append(
         ctx.reason(
             "titp-quota.nursing-total",
             True,
-            f"All stages together may not exceed {total} trainees at the site.",
+            f"All stages together may not exceed {total} trainees at the site (its table gives "
+            f"{cap_row.describe()}).",
         )
     )
     value = first if inputs.stage is Stage.NO1 else total
