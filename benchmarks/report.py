@@ -353,9 +353,11 @@ def pipelines_section(pipelines: dict[str, Any] | None, summary: dict[str, Any])
 
 
 def _setting(row: dict[str, Any]) -> str:
+    sure = row.get("confident_above")
     rule = (
         f"min_similarity {row['min_similarity']:.2f}, "
-        f"out_of_scope_margin {row['out_of_scope_margin']:.2f}"
+        f"out_of_scope_margin {row['out_of_scope_margin']:.2f}, "
+        + (f"confident_above {sure:.2f}" if sure is not None else "no confident_above")
         if row.get("min_similarity") is not None
         else "no nearest-example rule"
     )
@@ -438,6 +440,7 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
             "out_of_scope_margin",
             "vote_below",
             "vote_share",
+            "confident_above",
         )
         return all(row.get(k) == chosen.get(k) for k in fixed if k not in keys)
 
@@ -467,6 +470,24 @@ def tuning_section(tuning: dict[str, Any] | None, summary: dict[str, Any]) -> li
         ]
         out += table(
             ["min_similarity", "in scope kept", "in scope wrong", "CLINC out of scope"], rule_rows
+        )
+    if chosen.get("min_similarity") is not None:
+        out += [
+            "",
+            "The confidence of the top intent at which the similarity floor gives way "
+            "(`confident_above`), the other settings as chosen:",
+            "",
+        ]
+        sure_rows = [
+            (
+                "off" if r.get("confident_above") is None else f"{r['confident_above']:.2f}",
+                *_tuning_scores(r),
+            )
+            for r in tuning["table"]
+            if same_except(r, "confident_above")
+        ]
+        out += table(
+            ["confident_above", "in scope kept", "in scope wrong", "CLINC out of scope"], sure_rows
         )
     if chosen.get("vote_below") is not None:
         out += [

@@ -15,7 +15,9 @@ settings of config.yml:
   example; its own decision, if any, is taken off the top of the ranking first). "off" is the
   pipeline without it;
 - its `vote_below` and `vote_share`, on the nearest in-scope examples' vote it reports: below that
-  DIET confidence, a vote with at least that share is the intent, and is not "I'm not sure".
+  DIET confidence, a vote with at least that share is the intent, and is not "I'm not sure";
+- its `confident_above`: at or above that confidence of the top intent, the similarity floor gives
+  way (an out-of-scope example nearer than every in-scope one still declines).
 
 An in-scope question is kept when its intent (DIET's, or the vote's) is the labelled one, it does
 not fall back, and the nearest-example rule does not call it out of scope. A CLINC query is treated
@@ -61,12 +63,14 @@ AMBIGUITY = [0.0, 0.02, 0.05, 0.08, 0.1, 0.15]
 #: None: the nearest-example rule left out.
 MIN_SIMILARITY: list[float | None] = [
     None,
-    *(round(0.3 + 0.05 * i, 2) for i in range(7)),
-]  # 0.3 .. 0.6
+    *(round(0.3 + 0.05 * i, 2) for i in range(9)),
+]  # 0.3 .. 0.7
 MARGIN = [0.0, 0.05, 0.1]
 #: None: the nearest examples' vote left out.
 VOTE_BELOW: list[float | None] = [None, 0.5, 0.6, 0.7, 0.8]
 VOTE_SHARE = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+#: None: the similarity floor holds however sure the classifiers are.
+CONFIDENT_ABOVE: list[float | None] = [None, 0.8, 0.85, 0.9, 0.95, 0.98]
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,7 @@ class Setting:
     margin: float
     vote_below: float | None = None
     vote_share: float = 1.0
+    confident_above: float | None = None
 
 
 class Replay:
@@ -178,9 +183,10 @@ class Replay:
         (out of scope, or "I'm not sure"), in the order of the pipeline in config.yml."""
         declined = self.said_out_of_scope.copy()
         if setting.min_similarity is not None:
-            rule = (self.inside < setting.min_similarity) | (
-                self.outside > self.inside + setting.margin
-            )
+            unlike_ours = self.inside < setting.min_similarity
+            if setting.confident_above is not None:
+                unlike_ours &= self.confidence < setting.confident_above
+            rule = unlike_ours | (self.outside > self.inside + setting.margin)
             declined |= rule & self.has_nearest & ~self.exempt
         voted = np.zeros_like(declined)
         if setting.vote_below is not None:
@@ -235,6 +241,7 @@ def score(in_scope: Replay, clinc: Replay, setting: Setting) -> dict[str, Any]:
         "out_of_scope_margin": setting.margin if setting.min_similarity is not None else None,
         "vote_below": setting.vote_below,
         "vote_share": setting.vote_share if setting.vote_below is not None else None,
+        "confident_above": setting.confident_above,
         "in_scope_kept": round(kept / n, 4),
         "in_scope_wrong": round(wrong / n, 4),
         "clinc_out_of_scope": round(float(np.mean(out)), 4),
@@ -246,19 +253,21 @@ def score(in_scope: Replay, clinc: Replay, setting: Setting) -> dict[str, Any]:
 
 def settings() -> list[Setting]:
     return [
-        Setting(t, a, s, m, v, share)
+        Setting(t, a, s, m, v, share, sure)
         for t in THRESHOLDS
         for a in AMBIGUITY
         for s in MIN_SIMILARITY
         for m in (MARGIN if s is not None else [0.0])
         for v in VOTE_BELOW
         for share in (VOTE_SHARE if v is not None else [1.0])
+        for sure in (CONFIDENT_ABOVE if s is not None else [None])
     ]
 
 
 def best_of(table: Sequence[dict[str, Any]]) -> dict[str, Any]:
     # Ties go to the larger ambiguity threshold (as many right answers, fewer near coin flips), then
-    # to the lower minimum similarity (the rule declines less on its own), then to less voting.
+    # to the lower minimum similarity (the rule declines less on its own), then to less voting,
+    # then to fewer exceptions to the similarity floor.
     return max(
         table,
         key=lambda r: (
@@ -268,6 +277,7 @@ def best_of(table: Sequence[dict[str, Any]]) -> dict[str, Any]:
             -(r["min_similarity"] or 0.0),
             -(r["vote_below"] or 0.0),
             r["vote_share"] or 1.0,
+            r.get("confident_above") or 2.0,
         ),
     )
 
@@ -278,6 +288,7 @@ GROUPS = (
     ("ambiguity_threshold",),
     ("min_similarity", "out_of_scope_margin"),
     ("vote_below", "vote_share"),
+    ("confident_above",),
 )
 
 
@@ -289,7 +300,7 @@ def neighbours(
     chosen = kept[0]
 
     def differs(row: dict[str, Any], group: tuple[str, ...]) -> bool:
-        return any(row[key] != chosen[key] for key in group)
+        return any(row.get(key) != chosen.get(key) for key in group)
 
     near = [row for row in table if sum(differs(row, group) for group in GROUPS) <= 1]
     return [*near, *(row for row in kept[1:] if row not in near)]
@@ -359,7 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         common.log(
             f"{label}: threshold {row['threshold']:.2f} ambiguity {row['ambiguity_threshold']:.2f} "
             f"min similarity {row['min_similarity']} margin {row['out_of_scope_margin']} "
-            f"vote below {row['vote_below']} share {row['vote_share']}: "
+            f"vote below {row['vote_below']} share {row['vote_share']} "
+            f"confident above {row['confident_above']}: "
             f"in scope kept {row['in_scope_kept']:.3f}, wrong {row['in_scope_wrong']:.3f}, "
             f"CLINC out of scope {row['clinc_out_of_scope']:.3f}"
         )

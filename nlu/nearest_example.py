@@ -8,6 +8,11 @@ for each message, finds the most similar in-scope example and the most similar `
 The message is out of scope when nothing in scope is similar enough (`min_similarity`), or when an
 out-of-scope example is closer than every in-scope one by more than `out_of_scope_margin`.
 
+The similarity floor gives way when the classifiers are sure (`confident_above`, on the top intent's
+confidence: DIET's, or its blend): "explain the stages no.1 no.2 no.3" is like no example closely
+enough, yet DIET puts 0.99 on `ask_stages`, and everyday questions rarely get such a confidence. An
+out-of-scope example nearer than every in-scope one still declines the message. `null`: no exception.
+
 A message in which the spaCy entity ruler found a programme name (`keep_when_entities`) is ours,
 whatever it resembles: when DIET itself said `out_of_scope` to one ("what is the point of the
 technical intern programme, who is it for"), it becomes `nlu_fallback`, so the person gets the closest
@@ -68,6 +73,7 @@ KEEP_KEY = "keep_when_entities"
 VOTE_K_KEY = "vote_k"
 VOTE_BELOW_KEY = "vote_below"
 VOTE_SHARE_KEY = "vote_share"
+CONFIDENT_KEY = "confident_above"
 #: What the component decided, in the parse output (False: nothing).
 DECIDED_OUT_OF_SCOPE = "out_of_scope"
 DECIDED_BY_VOTE = "vote"
@@ -113,6 +119,7 @@ class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
             VOTE_K_KEY: 5,
             VOTE_BELOW_KEY: 0.0,
             VOTE_SHARE_KEY: 0.6,
+            CONFIDENT_KEY: None,
         }
 
     def __init__(
@@ -128,6 +135,9 @@ class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
         for key in (MIN_SIMILARITY_KEY, MARGIN_KEY, VOTE_BELOW_KEY, VOTE_SHARE_KEY):
             if isinstance(config.get(key), bool) or not isinstance(config.get(key), (int, float)):
                 raise ValueError(f"{type(self).__name__}: `{key}` must be a number, got {config.get(key)!r}")
+        confident = config.get(CONFIDENT_KEY)
+        if confident is not None and (isinstance(confident, bool) or not isinstance(confident, (int, float))):
+            raise ValueError(f"{type(self).__name__}: `{CONFIDENT_KEY}` must be a number or null, got {confident!r}")
         vote_k = config.get(VOTE_K_KEY)
         if isinstance(vote_k, bool) or not isinstance(vote_k, int) or vote_k < 1:
             raise ValueError(f"{type(self).__name__}: `{VOTE_K_KEY}` must be a whole number from 1, got {vote_k!r}")
@@ -138,6 +148,7 @@ class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
         self.vote_k = vote_k
         self.vote_below = float(config[VOTE_BELOW_KEY])
         self.vote_share = float(config[VOTE_SHARE_KEY])
+        self.confident_above = float(confident) if confident is not None else None
         self._model_storage = model_storage
         self._resource = resource
         self._encoder = encoder
@@ -196,7 +207,11 @@ class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
             decided: str | bool = False
             if exempt and current == self.out_of_scope_intent:
                 decided = DECIDED_UNSURE
-            elif not exempt and current != self.out_of_scope_intent and self.is_out_of_scope(nearest):
+            elif (
+                not exempt
+                and current != self.out_of_scope_intent
+                and self.is_out_of_scope(nearest, diet_top(message)[1])
+            ):
                 decided = DECIDED_OUT_OF_SCOPE
             elif self.vote_decides(nearest, current, *diet_top(message)):
                 decided = DECIDED_BY_VOTE
@@ -223,9 +238,12 @@ class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
                 decide(message, FALLBACK_INTENT, 1.0 - confidence, keep_ranking=True)
         return messages
 
-    def is_out_of_scope(self, nearest: Nearest) -> bool:
-        """The rule, given the best similarities to in-scope and to out-of-scope examples."""
-        return nearest.inside < self.min_similarity or nearest.outside > nearest.inside + self.margin
+    def is_out_of_scope(self, nearest: Nearest, confidence: float = 0.0) -> bool:
+        """The rule, given the best similarities to in-scope and to out-of-scope examples and the
+        classifiers' confidence in their top intent."""
+        sure = self.confident_above is not None and confidence >= self.confident_above
+        unlike_ours = nearest.inside < self.min_similarity and not sure
+        return unlike_ours or nearest.outside > nearest.inside + self.margin
 
     def vote_decides(self, nearest: Nearest, current: str | None, diet_intent: str, diet_confidence: float) -> bool:
         """Whether the nearest examples' vote overrules DIET (never its `out_of_scope`)."""

@@ -13,9 +13,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from tune_fallback import Parsed, Replay, Setting, best_of, neighbours, right_intents, score, top_intent_right
 
 
-def parsed(top: str, confidence: float, *, inside: float = 0.8, vote: str = "", share: float = 0.0) -> Parsed:
+def parsed(
+    top: str, confidence: float, *, inside: float = 0.8, outside: float = 0.1, vote: str = "", share: float = 0.0
+) -> Parsed:
     ranking = [{"name": top, "confidence": confidence}, {"name": "ask_other", "confidence": 0.01}]
-    seen = {"in_scope": inside, "out_of_scope": 0.1, "exempt": False, "vote": {"intent": vote, "share": share}}
+    seen = {"in_scope": inside, "out_of_scope": outside, "exempt": False, "vote": {"intent": vote, "share": share}}
     return Parsed.of({"intent_ranking": ranking, "nearest_example": {**seen, "decided": False}})
 
 
@@ -56,6 +58,17 @@ def test_the_vote_answers_below_its_confidence_and_the_fallback_declines_otherwi
     assert answers(rows, voting) == ["ask_family", None, "ask_documents", None, None]
     without = Setting(0.45, 0.0, 0.5, 0.0)
     assert answers(rows, without) == [None, None, "ask_documents", None, None]
+
+
+def test_a_sure_top_intent_overrides_the_similarity_floor_but_not_a_nearer_out_of_scope_example() -> None:
+    rows = [
+        parsed("ask_stages", 0.99, inside=0.55),  # unlike our examples, but DIET is sure
+        parsed("ask_stages", 0.7, inside=0.55),  # unlike them, and unsure
+        parsed("ask_stages", 0.99, inside=0.55, outside=0.7),  # an out-of-scope example is nearer
+    ]
+    sure = Setting(0.2, 0.0, 0.6, 0.0, confident_above=0.9)
+    assert answers(rows, sure) == ["ask_stages", None, None]
+    assert answers(rows, Setting(0.2, 0.0, 0.6, 0.0)) == [None, None, None]
 
 
 def test_the_score_counts_kept_wrong_and_declined() -> None:

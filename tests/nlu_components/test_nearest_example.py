@@ -47,7 +47,8 @@ for case in job["cases"]:
                 "ranking": [i["name"] for i in message.get("intent_ranking")],
                 "nearest": message.get("nearest_example")})
 errors = []
-for bad in ({"min_similarity": "high"}, {"out_of_scope_margin": None}, {"vote_k": 0}, {"vote_share": "most"}):
+for bad in ({"min_similarity": "high"}, {"out_of_scope_margin": None}, {"vote_k": 0}, {"vote_share": "most"},
+            {"confident_above": "yes"}):
     try:
         Rule({**Rule.get_default_config(), **bad}, storage, resource)
     except ValueError as error:
@@ -108,6 +109,21 @@ def test_the_minimum_similarity_is_the_config_s() -> None:
     assert result["cases"][0]["intent"] == "out_of_scope"
 
 
+def test_a_sure_classifier_keeps_a_message_unlike_our_examples_unless_an_out_of_scope_one_is_nearer() -> None:
+    family = "can my children join me in japan"
+    cases: list[dict[str, Any]] = [
+        {"text": family, "diet": ["ask_family", 0.97]},  # sure: the similarity floor gives way
+        {"text": family, "diet": ["ask_family", 0.9]},  # below confident_above: the floor holds
+        {"text": "how high is the limit on my credit card", "diet": ["ask_family", 0.97]},
+    ]
+    result = run(cases, {"min_similarity": 0.99, "confident_above": 0.95})
+    sure, unsure, credit = result["cases"]
+    assert sure["intent"] == "ask_family" and sure["nearest"]["decided"] is False
+    assert unsure["intent"] == "out_of_scope" and unsure["nearest"]["decided"] == "out_of_scope"
+    # Nearer to an out-of-scope example than to any of ours: declined however sure DIET is.
+    assert credit["intent"] == "out_of_scope"
+
+
 def test_when_diet_is_unsure_the_nearest_examples_vote_for_the_intent() -> None:
     family = "can my children come with me to japan"
     cases: list[dict[str, Any]] = [
@@ -140,11 +156,12 @@ def test_a_split_vote_leaves_diet_s_answer() -> None:
 
 def test_settings_that_are_not_numbers_are_refused_with_their_name() -> None:
     errors = run([])["errors"]
-    assert len(errors) == 4
+    assert len(errors) == 5
     assert "`min_similarity` must be a number, got 'high'" in errors[0]
     assert "`out_of_scope_margin` must be a number, got None" in errors[1]
     assert "`vote_k` must be a whole number from 1, got 0" in errors[2]
     assert "`vote_share` must be a number, got 'most'" in errors[3]
+    assert "`confident_above` must be a number or null, got 'yes'" in errors[4]
 
 
 def test_diet_s_out_of_scope_on_a_message_naming_a_programme_becomes_unsure() -> None:

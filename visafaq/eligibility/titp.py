@@ -273,8 +273,7 @@ def _nursing_quota(inputs: TitpQuota, workers: int, ctx: Context, reasons: list[
         ctx.reason(
             "titp-quota.nursing-total",
             True,
-            f"All stages together may not exceed {total} trainees at the site (its table gives "
-            f"{cap_row.describe()}).",
+            f"All stages together may not exceed {total} trainees at the site (its table gives {cap_row.describe()}).",
         )
     )
     value = first if inputs.stage is Stage.NO1 else total
