@@ -27,7 +27,7 @@ def unanswered(database: Engine) -> list[UnansweredRow]:
 def test_ask_affirmation_offers_the_closest_topics_for_the_remembered_programme(
     domain: dict[str, Any], database: Engine
 ) -> None:
-    text = "papers how long visa thing"
+    text = "umm that visa thing, what about it"  # no word that tells a topic: nothing to guess from
     tracker = conversation(
         domain,
         text,
