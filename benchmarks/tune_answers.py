@@ -37,6 +37,7 @@ TUNING = (
     common.BENCH_DIR / "tuning" / "answers-more.yml",
     common.BENCH_DIR / "tuning" / "answers-third.yml",
     common.BENCH_DIR / "tuning" / "answers-fourth.yml",
+    common.BENCH_DIR / "tuning" / "answers-fifth.yml",
 )
 
 
