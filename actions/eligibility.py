@@ -74,20 +74,24 @@ def run_check(
     return evaluate(check, relevant, on, knowledge().base)
 
 
+def field_named_by(entity: dict[str, Any]) -> str | None:
+    """The id of the field of work an entity names (the entity ruler's `FIELD`, DIET's `field`), as
+    knowledge/fields.yml knows it; None for any other entity or an unknown name."""
+    if entity.get("entity") not in {"FIELD", "field"}:
+        return None
+    work_field = knowledge().field_named(str(entity.get("value") or ""))
+    return work_field.id if work_field is not None else None
+
+
 def fields_named_in_session(tracker: Tracker) -> set[str]:
-    """The ids of the fields of work the user's messages named since the session started, by the
-    entity ruler (`FIELD`) or by DIET (`field`), as knowledge/fields.yml knows them."""
+    """The ids of the fields of work the user's messages named since the session started."""
     named: set[str] = set()
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":
             break
-        if event.get("event") != "user":
-            continue
-        for entity in (event.get("parse_data") or {}).get("entities") or []:
-            if entity.get("entity") in {"FIELD", "field"}:
-                work_field = knowledge().field_named(str(entity.get("value") or ""))
-                if work_field is not None:
-                    named.add(work_field.id)
+        if event.get("event") == "user":
+            entities = (event.get("parse_data") or {}).get("entities") or []
+            named.update(field for entity in entities if (field := field_named_by(entity)))
     return named
 
 
@@ -97,10 +101,10 @@ def message_entities(tracker: Tracker) -> list[dict[str, Any]]:
     entities: list[dict[str, Any]] = []
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == "FIELD":
-            work_field = knowledge().field_named(str(entity.get("value") or ""))
-            if work_field is None:
+            field = field_named_by(entity)
+            if field is None:
                 continue
-            entity = {**entity, "entity": "field", "value": work_field.id}
+            entity = {**entity, "entity": "field", "value": field}
         entities.append(entity)
     return entities
 

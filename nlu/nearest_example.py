@@ -204,16 +204,13 @@ class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
                 continue
             exempt = self._keep(message)
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            top_intent, top_confidence = diet_top(message)
             decided: str | bool = False
             if exempt and current == self.out_of_scope_intent:
                 decided = DECIDED_UNSURE
-            elif (
-                not exempt
-                and current != self.out_of_scope_intent
-                and self.is_out_of_scope(nearest, diet_top(message)[1])
-            ):
+            elif not exempt and current != self.out_of_scope_intent and self.is_out_of_scope(nearest, top_confidence):
                 decided = DECIDED_OUT_OF_SCOPE
-            elif self.vote_decides(nearest, current, *diet_top(message)):
+            elif self.vote_decides(nearest, current, top_intent, top_confidence):
                 decided = DECIDED_BY_VOTE
             message.set(
                 OUTPUT_KEY,
@@ -238,7 +235,7 @@ class NearestExampleOutOfScopeClassifier(MiniLMComponent, IntentClassifier):
                 decide(message, FALLBACK_INTENT, 1.0 - confidence, keep_ranking=True)
         return messages
 
-    def is_out_of_scope(self, nearest: Nearest, confidence: float = 0.0) -> bool:
+    def is_out_of_scope(self, nearest: Nearest, confidence: float) -> bool:
         """The rule, given the best similarities to in-scope and to out-of-scope examples and the
         classifiers' confidence in their top intent."""
         sure = self.confident_above is not None and confidence >= self.confident_above
