@@ -47,9 +47,10 @@ def known_inputs(tracker: Tracker, check: str, programme: str | None) -> dict[st
     it on, so a care home that said so once gets its own quota table for the rest of the session."""
     fields = CHECKS[check].inputs.model_fields
     known: dict[str, object] = {name: tracker.get_slot(name) for name in fields if tracker.get_slot(name) is not None}
-    for work_field in fields_named_in_session(tracker):
-        if work_field in fields and work_field not in known:
-            known[work_field] = True
+    # Only a check with such an input reads the session's messages.
+    if any(name in fields and name not in known for name in knowledge().base.fields):
+        for work_field in fields_named_in_session(tracker) & set(fields):
+            known.setdefault(work_field, True)
     if "status" in fields and "status" not in known:
         entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
         status = status_for(
@@ -96,11 +97,12 @@ def fields_named_in_session(tracker: Tracker) -> set[str]:
 
 
 def message_entities(tracker: Tracker) -> list[dict[str, Any]]:
-    """The latest message's entities, with each field of work the entity ruler found (`FIELD`, the
-    words said: "care workers") given as DIET gives one (`field`, the field's id: nursing_care)."""
+    """The latest message's entities, with each field of work (the entity ruler's `FIELD`, the words
+    said: "care workers"; DIET's `field`) as `field` with the field's id (nursing_care), or left out
+    when knowledge/fields.yml does not know it (DIET's "nursing")."""
     entities: list[dict[str, Any]] = []
     for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "FIELD":
+        if entity.get("entity") in {"FIELD", "field"}:
             field = field_named_by(entity)
             if field is None:
                 continue

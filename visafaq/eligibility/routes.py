@@ -88,8 +88,10 @@ def inputs_from_entities(entities: Iterable[Mapping[str, object]]) -> dict[str, 
                 found[numeric[name]] = number
         elif name == "payment":
             found["paid"] = str(value).lower() == "paid"
-        elif name == "field" and value == "nursing_care":
-            found["nursing_care"] = True
+        elif name == "field" and value:
+            # A field of work (its id, from knowledge/fields.yml) turns on the check input named
+            # after it, where a check has one: nursing_care.
+            found[str(value)] = True
         elif name == "stage" and value in {"no1", "no2", "no3"}:
             found["stage"] = value
     return found
