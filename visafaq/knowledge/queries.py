@@ -235,21 +235,24 @@ class KnowledgeStore:
         return self.base.programmes.get(programme_id)
 
     def programme_named(self, name: str) -> Programme | None:
-        """The programme whose id, name or alias is `name` (case-insensitive)."""
-        wanted = name.strip().casefold()
-        for programme in self.base.programmes.values():
-            names = {programme.id, programme.name, programme.short_name, *programme.aliases}
-            if wanted in {n.casefold() for n in names}:
-                return programme
-        return None
+        """The programme whose id, name or alias is `name` (case-insensitive, spaces collapsed)."""
+        return next(
+            (p for p in self.base.programmes.values() if _called(name, p.id, p.name, p.short_name, *p.aliases)),
+            None,
+        )
 
     def field_named(self, name: str) -> WorkField | None:
         """The field of work whose id, name or alias is `name` (case-insensitive, spaces collapsed)."""
-        wanted = " ".join(name.split()).casefold()
-        for work_field in self.base.fields.values():
-            if wanted in {n.casefold() for n in (work_field.id, work_field.name, *work_field.aliases)}:
-                return work_field
-        return None
+        return next((f for f in self.base.fields.values() if _called(name, f.id, f.name, *f.aliases)), None)
+
+
+def _called(said: str, *names: str) -> bool:
+    """Whether `said` is one of `names`, as people write names: any case, any spacing."""
+
+    def folded(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    return folded(said) in {folded(name) for name in names}
 
 
 def stats(engine: Engine) -> dict[str, int]:
